@@ -1,0 +1,53 @@
+"""One error shape for the whole API: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """An error with a stable machine code, a zh-Hans/English message and structured details."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, code: str, message: str, details: dict | None = None, status_code: int | None = None):
+        super().__init__(detail=message, code=code)
+        self.error_code = code
+        self.message = message
+        self.details = details or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+
+_DEFAULT_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def error_handler(exc, context):
+    """Turn every exception DRF handles into the project's error shape."""
+    if isinstance(exc, ApiError):
+        body = {"error": {"code": exc.error_code, "message": exc.message, "details": exc.details}}
+        return Response(body, status=exc.status_code)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        message = "请求参数无效 invalid request"
+        details = data if isinstance(data, dict) else {"non_field_errors": data}
+    else:
+        message = str(data.get("detail", "")) if isinstance(data, dict) else str(data)
+        details = {}
+    code = _DEFAULT_CODES.get(response.status_code, "error")
+    response.data = {"error": {"code": code, "message": message, "details": details}}
+    return response

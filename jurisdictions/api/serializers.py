@@ -1,0 +1,67 @@
+import json
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from jurisdictions.models import Area
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class GeoJsonTextField(serializers.Field):
+    """A geometry PostGIS already rendered as GeoJSON text (see AreaQuerySet.with_geojson)."""
+
+    def to_representation(self, value) -> dict:
+        return json.loads(value)
+
+
+class AreaFeatureSerializer(GeoFeatureModelSerializer):
+    """An area as a GeoJSON Feature (RFC 7946, WGS-84); the id is the area code."""
+
+    parent = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent_name = serializers.CharField(source="parent.name", default=None, read_only=True)
+    geom = GeoJsonTextField(source="geojson", read_only=True)
+    label_point = serializers.SerializerMethodField(help_text="[lon, lat] of a point inside the area, for labels")
+
+    class Meta:
+        model = Area
+        geo_field = "geom"
+        id_field = "code"
+        fields = ("code", "name", "level", "parent", "parent_name", "synthetic", "label_point")
+
+    def to_representation(self, instance) -> dict:
+        feature = super().to_representation(instance)
+        feature["properties"] = {"code": feature["id"], **feature["properties"]}
+        return feature
+
+    def get_label_point(self, area) -> list[float] | None:
+        point = getattr(area, "label_point", None)
+        return None if point is None else [round(point.x, 6), round(point.y, 6)]
+
+
+class JurisdictionQuerySerializer(serializers.Serializer):
+    lon = serializers.CharField(help_text="经度 longitude")
+    lat = serializers.CharField(help_text="纬度 latitude")
+    crs = serializers.ChoiceField(choices=["wgs84", "gcj02", "bd09", "cgcs2000"], default="wgs84")
+    at = serializers.DateField(required=False, help_text="YYYY-MM-DD: the boundary generation in force that day")
+
+
+class AreaRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+
+
+class VerdictSerializer(serializers.Serializer):
+    """Schema of the jurisdiction verdict (for the OpenAPI document)."""
+
+    point = serializers.JSONField(help_text="GeoJSON Point, WGS-84")
+    input = serializers.JSONField()
+    generation = serializers.JSONField(allow_null=True)
+    method = serializers.ChoiceField(choices=["rule", "building", "point", "uncertain", "outside"])
+    district = AreaRefSerializer(allow_null=True)
+    street = AreaRefSerializer(allow_null=True)
+    on_boundary = serializers.BooleanField()
+    candidates = serializers.ListField(child=serializers.JSONField())
+    reasons = serializers.ListField(child=serializers.CharField())

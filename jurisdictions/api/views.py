@@ -1,0 +1,142 @@
+from django.contrib.gis.geos import Polygon
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from config.api import ApiError
+from jurisdictions import selectors
+from jurisdictions.constants import AreaLevel
+
+from .serializers import AreaFeatureSerializer, VerdictSerializer
+
+
+def _query_error(exc: selectors.QueryError) -> ApiError:
+    return ApiError(exc.code, exc.message, exc.details)
+
+
+AT_PARAM = OpenApiParameter("at", OpenApiTypes.DATE, description="边界版本日期 boundary generation in force that day")
+
+
+class JurisdictionView(APIView):
+    """管辖判定 Which district and street must handle a point."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True, description="经度 longitude"),
+            OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True, description="纬度 latitude"),
+            OpenApiParameter("crs", OpenApiTypes.STR, enum=["wgs84", "gcj02", "bd09", "cgcs2000"], default="wgs84"),
+            AT_PARAM,
+        ],
+        responses={200: VerdictSerializer},
+    )
+    def get(self, request):
+        params = request.query_params
+        try:
+            point, echo = selectors.parse_point(params.get("lon"), params.get("lat"), params.get("crs") or "wgs84")
+            at = selectors.parse_date(params.get("at"))
+        except selectors.QueryError as exc:
+            raise _query_error(exc) from exc
+        verdict = selectors.jurisdiction_lookup(point=point, at=at, input=echo)
+        return Response(verdict.as_dict())
+
+
+class AreaPagination(GeoJsonPagination):
+    page_size = 1000
+    page_size_query_param = "page_size"
+    max_page_size = 5000
+
+
+def _bbox(value: str | None) -> Polygon | None:
+    if not value:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ApiError(
+            "invalid_bbox", "bbox 无效 invalid bbox; use minlon,minlat,maxlon,maxlat", {"bbox": value}
+        ) from None
+    if not (minx < maxx and miny < maxy and -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
+        raise ApiError("invalid_bbox", "bbox 无效 invalid bbox: need min < max within ±180/±90", {"bbox": value})
+    bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
+    bbox.srid = 4326
+    return bbox
+
+
+def _simplify(value: str | None) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        metres = float(value)
+    except ValueError:
+        metres = -1.0
+    if not 0 <= metres <= 10_000:
+        raise ApiError("invalid_simplify", "simplify 须为 0–10000 米 must be metres in 0–10000", {"simplify": value})
+    return metres or None
+
+
+class AreaListView(ListAPIView):
+    """区划列表 Areas of the generation in force as a GeoJSON FeatureCollection."""
+
+    serializer_class = AreaFeatureSerializer
+    pagination_class = AreaPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("level", OpenApiTypes.STR, enum=AreaLevel.values),
+            OpenApiParameter("bbox", OpenApiTypes.STR, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
+            OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="简化容差（米）tolerance in metres"),
+            OpenApiParameter("parent", OpenApiTypes.STR, description="上级编码 parent code"),
+            AT_PARAM,
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        level = params.get("level") or None
+        if level is not None and level not in AreaLevel.values:
+            raise ApiError(
+                "invalid_level", f"级别无效 level must be one of {', '.join(AreaLevel.values)}", {"level": level}
+            )
+        try:
+            at = selectors.parse_date(params.get("at"))
+        except selectors.QueryError as exc:
+            raise _query_error(exc) from exc
+        areas = selectors.area_list(
+            level=level, bbox=_bbox(params.get("bbox")), parent_code=params.get("parent"), at=at
+        )
+        return areas.with_geojson(simplify_m=_simplify(params.get("simplify")))
+
+
+class AreaDetailView(APIView):
+    """单个区划 One area as a GeoJSON Feature."""
+
+    @extend_schema(parameters=[AT_PARAM], responses={200: AreaFeatureSerializer})
+    def get(self, request, code: str):
+        try:
+            at = selectors.parse_date(request.query_params.get("at"))
+        except selectors.QueryError as exc:
+            raise _query_error(exc) from exc
+        area = selectors.area_list(at=at).filter(code=code).with_geojson().first()
+        if area is None:
+            raise ApiError("not_found", f"没有编码为 {code} 的区划 no area with code {code}", {"code": code}, 404)
+        return Response(AreaFeatureSerializer(area).data)
+
+
+class AreaChildrenView(AreaListView):
+    """下级区划 The areas whose parent is `code`, as a FeatureCollection."""
+
+    def get_queryset(self):
+        code = self.kwargs["code"]
+        try:
+            at = selectors.parse_date(self.request.query_params.get("at"))
+        except selectors.QueryError as exc:
+            raise _query_error(exc) from exc
+        if selectors.area_get(code=code, at=at) is None:
+            raise ApiError("not_found", f"没有编码为 {code} 的区划 no area with code {code}", {"code": code}, 404)
+        simplify = _simplify(self.request.query_params.get("simplify"))
+        return selectors.area_list(parent_code=code, at=at).with_geojson(simplify_m=simplify)

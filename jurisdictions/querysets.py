@@ -1,0 +1,94 @@
+"""The spatial vocabulary of jurisdictions: generations in force, areas covering or near a point."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc, PointOnSurface
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db.models import Exists, OuterRef
+
+_METRES_PER_DEGREE = 111_320.0
+
+
+def degrees_for_metres(metres: float, latitude: float) -> float:
+    """A distance in degrees that is at least `metres` in every direction at `latitude`.
+
+    Used only for tiny tolerances with ST_DWithin on EPSG:4326, where a geography cast would lose the index.
+    """
+    return metres / (_METRES_PER_DEGREE * max(math.cos(math.radians(latitude)), 0.01))
+
+
+class GenerationQuerySet(models.QuerySet):
+    def valid_on(self, on: dt.date) -> GenerationQuerySet:
+        """Generations whose validity [valid_from, valid_to) contains the date `on`."""
+        return self.filter(valid_from__lte=on).filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=on))
+
+    def in_force(self, on: dt.date | None = None):
+        """The generation in force on `on` (today by default), the latest-starting if several; or None."""
+        return self.valid_on(on or dt.date.today()).order_by("-valid_from", "-id").first()
+
+
+class AreaQuerySet(models.QuerySet):
+    def in_generation(self, generation) -> AreaQuerySet:
+        """Areas that belong to `generation` (its start date lies within their generation range)."""
+        return self.filter(
+            generation_low__valid_from__lte=generation.valid_from,
+            generation_high__valid_from__gte=generation.valid_from,
+        )
+
+    def current(self, on: dt.date | None = None) -> AreaQuerySet:
+        """Areas of the generation in force on `on` (today by default); empty when none is."""
+        from .models import Generation
+
+        generation = Generation.objects.in_force(on)
+        if generation is None:
+            return self.none()
+        return self.in_generation(generation)
+
+    def covering(self, point: Point) -> AreaQuerySet:
+        """Areas one of whose pieces covers `point` (ST_Covers: a point on an edge or vertex counts)."""
+        from .models import AreaPiece
+
+        return self.filter(Exists(AreaPiece.objects.filter(area=OuterRef("pk"), geom__covers=point)))
+
+    def near(self, point: Point, metres: float) -> AreaQuerySet:
+        """Areas within about `metres` of `point` (degree tolerance derived at the point's latitude)."""
+        from .models import AreaPiece
+
+        tolerance = degrees_for_metres(metres, point.y)
+        return self.filter(Exists(AreaPiece.objects.filter(area=OuterRef("pk"), geom__dwithin=(point, tolerance))))
+
+    def intersecting(self, geom: GEOSGeometry) -> AreaQuerySet:
+        """Areas whose boundary intersects `geom` (for bbox filters)."""
+        return self.filter(geom__intersects=geom)
+
+    def of_level(self, level: str) -> AreaQuerySet:
+        """Areas of one level (district / street / community / grid)."""
+        return self.filter(level=level)
+
+    def with_geojson(self, *, simplify_m: float | None = None, precision: int = 7) -> AreaQuerySet:
+        """Annotate `geojson`: the boundary as GeoJSON text (1e-7° ≈ 1 cm), simplified to `simplify_m` if given.
+
+        Simplification is per area (ST_SimplifyPreserveTopology), so neighbours may no longer share edges
+        exactly: it is for drawing, never for lookups.
+        """
+        geom = models.F("geom")
+        if simplify_m:
+            geom = SimplifyPreserveTopology(geom, simplify_m / _METRES_PER_DEGREE)
+        return self.annotate(geojson=AsGeoJSON(geom, precision=precision), label_point=PointOnSurface("geom"))
+
+
+class SimplifyPreserveTopology(GeoFunc):
+    """PostGIS ST_SimplifyPreserveTopology(geom, tolerance in the geometry's units)."""
+
+    function = "ST_SimplifyPreserveTopology"
+    output_field = models.GeometryField(srid=4326)
+
+
+class AreaPieceQuerySet(models.QuerySet):
+    def covering(self, point: Point) -> AreaPieceQuerySet:
+        """Pieces covering `point` (ST_Covers, index-assisted)."""
+        return self.filter(geom__covers=point)
