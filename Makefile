@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PY := .venv/bin/python
-SETUP = eval "$$(bash scripts/setup.sh)"
+SETUP = setup_env="$$(bash scripts/setup.sh)"; eval "$$setup_env"
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -23,8 +23,9 @@ run:
 	exec $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test:
-	@$(SETUP); \
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . ; \
+	@export SHAOZI_WITH_BROWSER=1; $(SETUP); \
+	.venv/bin/ruff check .; \
+	.venv/bin/ruff format --check .; \
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run; \
 	status=0; .venv/bin/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status

@@ -24,6 +24,11 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
   || die "Python 3.11 is required (found $("$PYTHON" --version 2>&1)). Install python3.11 and python3.11-venv, or set PYTHON=/path/to/python3.11."
 
 packages=(gdal-bin)
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here); CJK fonts make
+# the Chinese map text readable in screenshots.
+if [ "${SHAOZI_WITH_BROWSER:-0}" = "1" ]; then
+  packages+=(chromium fonts-noto-cjk)
+fi
 if [ -z "${DATABASE_URL:-}" ]; then
   packages+=("postgresql-${PG_VERSION}" "postgresql-${PG_VERSION}-postgis-3")
 fi

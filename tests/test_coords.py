@@ -74,7 +74,7 @@ def test_cgcs2000_is_treated_as_wgs84():
 def test_conversions_are_vectorised_and_keep_shape():
     lon = np.array([116.1, 116.2, 116.3])
     lat = np.array([39.8, 39.9, 40.0])
-    out_lon, out_lat = coords.convert(lon, lat, source="wgs84", target="bd09")
+    out_lon, _ = coords.convert(lon, lat, source="wgs84", target="bd09")
     assert out_lon.shape == (3,)
     assert not np.allclose(out_lon, lon)
 
