@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 
 from .constants import AreaLevel
-from .querysets import AreaPieceQuerySet, AreaQuerySet, GenerationQuerySet
+from .querysets import AreaPieceQuerySet, AreaQuerySet, DepartmentQuerySet, GenerationQuerySet
 
 
 class Generation(models.Model):
@@ -74,3 +74,26 @@ class AreaPiece(models.Model):
 
     def __str__(self) -> str:
         return f"piece of {self.area_id}"
+
+
+class Department(models.Model):
+    """A functional department (职能部门) that owns some kinds of complaints: 自来水集团, 区城管委, 区市场监管局 …
+
+    `role` says what it does (water_supply, city_management …) so a category can name a role and dispatch finds
+    the department of that role for the complaint's district, or the city-wide one (`district` empty).
+    """
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=40, db_index=True)
+    district_code = models.CharField(
+        max_length=20, blank=True, db_index=True, help_text="GB/T 2260 code of its district; empty = city-wide"
+    )
+
+    objects = DepartmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -92,3 +92,14 @@ class AreaPieceQuerySet(models.QuerySet):
     def covering(self, point: Point) -> AreaPieceQuerySet:
         """Pieces covering `point` (ST_Covers, index-assisted)."""
         return self.filter(geom__covers=point)
+
+
+class DepartmentQuerySet(models.QuerySet):
+    def for_role(self, role: str, *, district_code: str | None = None) -> DepartmentQuerySet:
+        """Departments of `role` serving `district_code`: the district's own first, then city-wide ones."""
+        qs = self.filter(role=role)
+        if district_code:
+            qs = qs.filter(models.Q(district_code=district_code) | models.Q(district_code=""))
+        else:
+            qs = qs.filter(district_code="")
+        return qs.order_by(models.F("district_code").desc(), "code")

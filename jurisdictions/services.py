@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from geo import files, validation
 
 from .constants import CODE_LENGTHS, PARENT_LEVEL, AreaLevel
-from .models import Area, AreaPiece, Generation
+from .models import Area, AreaPiece, Department, Generation
 
 logger = logging.getLogger(__name__)
 
@@ -348,3 +348,32 @@ def area_pieces_rebuild(*, area_ids: list[int]) -> int:
             [max_vertices, list(area_ids)],
         )
         return cursor.rowcount
+
+
+@transaction.atomic
+def departments_load(*, source: Path) -> int:
+    """Create or update departments from a JSON file (city-wide bodies plus one per district role).
+
+    Idempotent on `code`. District roles are instantiated for every district of the generation in force.
+    """
+    import json
+
+    data = json.loads(Path(source).read_text(encoding="utf-8"))
+    rows = [dict(item, district_code="") for item in data.get("city", [])]
+    districts = Area.objects.current().filter(level=AreaLevel.DISTRICT).values_list("code", "name")
+    for code, name in districts:
+        for role in data.get("district_roles", []):
+            rows.append(
+                {
+                    "code": f"{code}.{role['suffix']}",
+                    "name": role["name"].format(district=name),
+                    "role": role["role"],
+                    "district_code": code,
+                }
+            )
+    for row in rows:
+        department = Department.objects.filter(code=row["code"]).first() or Department(code=row["code"])
+        department.name, department.role, department.district_code = row["name"], row["role"], row["district_code"]
+        department.full_clean()
+        department.save()
+    return len(rows)

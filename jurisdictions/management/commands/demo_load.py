@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from jurisdictions.models import Area
-from jurisdictions.services import BoundaryImportError, FieldMap, boundaries_import
+from jurisdictions.services import BoundaryImportError, FieldMap, boundaries_import, departments_load
 
 DEMO = Path(settings.BASE_DIR) / "fixtures" / "beijing"
 DEMO_GENERATION = "beijing-demo"
@@ -44,3 +44,5 @@ class Command(BaseCommand):
                     self.stderr.write(exc.report.summary())
                 raise CommandError(str(exc)) from exc
             self.stdout.write(self.style.SUCCESS(report.summary()))
+        count = departments_load(source=DEMO / "departments.json")
+        self.stdout.write(self.style.SUCCESS(f"职能部门 departments: {count}"))
