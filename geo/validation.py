@@ -23,6 +23,7 @@ class Finding:
     codes: list[str] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     area_m2: float | None = None
+    geometry: BaseGeometry | None = None  # where it is (WGS-84), for maps and GeoJSON output
 
     def as_dict(self) -> dict:
         return {
@@ -96,7 +97,7 @@ def pieces_above(geom: BaseGeometry | None, project: MetricProjector, tolerance_
 
 
 def sibling_overlaps(geoms: list[BaseGeometry], project: MetricProjector, tolerance_m2: float):
-    """Pairs (i, j, area_m2) of geometries whose overlap exceeds the tolerance; STRtree keeps this near-linear."""
+    """(i, j, area_m2, overlap) for geometries whose overlap exceeds the tolerance; STRtree keeps it near-linear."""
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     found = []
@@ -106,7 +107,7 @@ def sibling_overlaps(geoms: list[BaseGeometry], project: MetricProjector, tolera
         overlap = shapely.intersection(geoms[i], geoms[j])
         area = sum(project.area(p) for p in pieces_above(overlap, project, 0.0))
         if area > tolerance_m2:
-            found.append((i, j, area))
+            found.append((i, j, area, polygonal(overlap)))
     return found
 
 
@@ -131,8 +132,14 @@ def coverage_gaps(geoms: list[BaseGeometry], project: MetricProjector, tolerance
     return holes
 
 
-def outside(child: BaseGeometry, parent: BaseGeometry, project: MetricProjector, tolerance_m2: float) -> float:
-    """Metric area of `child` lying outside `parent` if it exceeds the tolerance, else 0."""
-    beyond = shapely.difference(child, parent)
+def outside(child: BaseGeometry, parent: BaseGeometry, project: MetricProjector, tolerance_m2: float):
+    """(part of `child` outside `parent`, its metric area) when that area exceeds the tolerance, else None."""
+    beyond = polygonal(shapely.difference(child, parent))
     area = sum(project.area(p) for p in pieces_above(beyond, project, 0.0))
-    return area if area > tolerance_m2 else 0.0
+    return (beyond, area) if area > tolerance_m2 else None
+
+
+def thinness(geom: BaseGeometry, project: MetricProjector) -> float:
+    """Isoperimetric quotient 4πA/P² in metric units: 1 for a disc, near 0 for a sliver."""
+    metric = project(geom)
+    return 4 * np.pi * metric.area / metric.length**2 if metric.length else 0.0

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.contrib.gis.db import models
 
 from .constants import AreaLevel
-from .querysets import AreaPieceQuerySet, AreaQuerySet, DepartmentQuerySet, GenerationQuerySet
+from .querysets import (
+    AreaPieceQuerySet,
+    AreaQuerySet,
+    BuildingQuerySet,
+    DepartmentQuerySet,
+    GenerationQuerySet,
+    RuleQuerySet,
+    VerdictRecordQuerySet,
+)
 
 
 class Generation(models.Model):
@@ -19,6 +27,7 @@ class Generation(models.Model):
     description = models.TextField(blank=True)
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True, help_text="exclusive; empty while current")
+    active = models.BooleanField(default=False, help_text="lookups use only activated generations")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = GenerationQuerySet.as_manager()
@@ -97,3 +106,111 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Building(models.Model):
+    """A building footprint (建筑物). A point inside it is decided by the building, not by the point."""
+
+    code = models.CharField(max_length=60, unique=True, help_text="stable id from the source")
+    name = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    geom = models.MultiPolygonField(srid=4326)
+    synthetic = models.BooleanField(default=False)
+    source = models.CharField(max_length=300, blank=True)
+
+    objects = BuildingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class BuildingShare(models.Model):
+    """Fraction of a building's footprint in one area of one generation (computed on the spheroid, equal-area).
+
+    Written by the services that write buildings or boundaries, never by hand.
+    """
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="shares")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="building_shares")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="building_shares")
+    level = models.CharField(max_length=16, choices=AreaLevel.choices)
+    share = models.FloatField(help_text="0–1 of the footprint's area")
+    area_m2 = models.FloatField()
+
+    class Meta:
+        ordering = ["building", "level", "-share", "area__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "generation", "area"], name="building_share_once"),
+        ]
+
+
+class Rule(models.Model):
+    """A jurisdiction rule (管辖规则): a place or a building → lead area and co-handlers, while valid.
+
+    Areas are named by code and level, not by row, so a rule outlives a boundary generation. Rules are
+    applied before geometry; a later rule (by valid_from, then id) wins over an earlier one at the same place.
+    History is kept: a rule is ended by setting valid_to, never edited or deleted.
+    """
+
+    geom = models.MultiPolygonField(srid=4326, null=True, blank=True)
+    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.PROTECT, related_name="rules")
+    level = models.CharField(max_length=16, choices=AreaLevel.choices, default=AreaLevel.STREET)
+    lead_code = models.CharField(max_length=20)
+    co_handler_codes = models.JSONField(default=list, blank=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="exclusive; empty while in force")
+    reason = models.TextField()
+    author = models.CharField(max_length=150, help_text="who made the rule (user name or office)")
+    ruling_ref = models.CharField(max_length=100, blank=True, help_text="the ruling that made it, e.g. dispute:12")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(geom__isnull=False) & models.Q(building__isnull=True))
+                | (models.Q(geom__isnull=True) & models.Q(building__isnull=False)),
+                name="rule_has_geom_or_building",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="rule_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.pk}: {self.lead_code} ({self.valid_from}–{self.valid_to or ''})"
+
+
+class VerdictRecord(models.Model):
+    """A stored verdict for something that needed one (a complaint, a bulk row …), named by an opaque ref.
+
+    Re-resolving against another generation adds a new record that supersedes the old one; nothing is
+    overwritten, so last year's verdict still explains itself.
+    """
+
+    subject_ref = models.CharField(max_length=100, db_index=True, help_text="e.g. complaint:123")
+    point = models.PointField(srid=4326)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    at = models.DateField(help_text="the date the verdict was asked for")
+    generation = models.ForeignKey(Generation, null=True, on_delete=models.PROTECT, related_name="verdicts")
+    method = models.CharField(max_length=16)
+    district_code = models.CharField(max_length=20, blank=True)
+    street_code = models.CharField(max_length=20, blank=True)
+    lead_code = models.CharField(max_length=20, blank=True)
+    needs_review = models.BooleanField(default=False)
+    result = models.JSONField(help_text="the whole verdict as the API returns it")
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VerdictRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]

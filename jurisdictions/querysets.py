@@ -26,9 +26,13 @@ class GenerationQuerySet(models.QuerySet):
         """Generations whose validity [valid_from, valid_to) contains the date `on`."""
         return self.filter(valid_from__lte=on).filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=on))
 
+    def active(self) -> GenerationQuerySet:
+        """Generations that have been activated (imported ones wait for review until then)."""
+        return self.filter(active=True)
+
     def in_force(self, on: dt.date | None = None):
-        """The generation in force on `on` (today by default), the latest-starting if several; or None."""
-        return self.valid_on(on or dt.date.today()).order_by("-valid_from", "-id").first()
+        """The active generation in force on `on` (today by default), the latest-starting if several; or None."""
+        return self.active().valid_on(on or dt.date.today()).order_by("-valid_from", "-id").first()
 
 
 class AreaQuerySet(models.QuerySet):
@@ -103,3 +107,37 @@ class DepartmentQuerySet(models.QuerySet):
         else:
             qs = qs.filter(district_code="")
         return qs.order_by(models.F("district_code").desc(), "code")
+
+
+class BuildingQuerySet(models.QuerySet):
+    def covering(self, point: Point) -> BuildingQuerySet:
+        """Buildings whose footprint covers `point` (ST_Covers: on the wall counts)."""
+        return self.filter(geom__covers=point)
+
+    def intersecting(self, geom: GEOSGeometry) -> BuildingQuerySet:
+        """Buildings whose footprint intersects `geom`."""
+        return self.filter(geom__intersects=geom)
+
+
+class RuleQuerySet(models.QuerySet):
+    def valid_on(self, on: dt.date) -> RuleQuerySet:
+        """Rules in force on `on`: valid_from ≤ on < valid_to (open-ended when valid_to is empty)."""
+        return self.filter(valid_from__lte=on).filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=on))
+
+    def covering(self, point: Point) -> RuleQuerySet:
+        """Rules whose place covers `point`: their own geometry, or their building's footprint."""
+        return self.filter(models.Q(geom__covers=point) | models.Q(building__geom__covers=point))
+
+    def latest_first(self) -> RuleQuerySet:
+        """The most recent rule first (later valid_from, then later id): it is the one that applies."""
+        return self.order_by("-valid_from", "-id")
+
+
+class VerdictRecordQuerySet(models.QuerySet):
+    def not_superseded(self) -> VerdictRecordQuerySet:
+        """Records not superseded by a later re-resolution."""
+        return self.filter(superseded_by__isnull=True)
+
+    def in_generation(self, generation) -> VerdictRecordQuerySet:
+        """Records that were decided against `generation`."""
+        return self.filter(generation=generation)

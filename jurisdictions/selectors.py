@@ -6,14 +6,18 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+import shapely
 from django.conf import settings
 from django.contrib.gis.geos import Point, Polygon
+from django.db import connection
 from django.db.models import QuerySet
 
-from geo import coords
+from geo import coords, validation
 
+from . import topology
 from .constants import AreaLevel
-from .models import Area, Generation
+from .models import Area, AreaPiece, Building, BuildingShare, Generation, Rule
+from .topology import TopologyRow
 
 
 class QueryError(ValueError):
@@ -31,6 +35,11 @@ class AreaRef:
     code: str
     name: str
     level: str
+    parent: str | None = None
+
+    @classmethod
+    def of(cls, area: Area) -> AreaRef:
+        return cls(area.code, area.name, area.level, area.parent.code if area.parent_id else None)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "name": self.name, "level": self.level}
@@ -38,22 +47,34 @@ class AreaRef:
 
 @dataclass
 class Verdict:
-    """Which areas a point falls in, against which generation, and whether it sits on a shared edge."""
+    """The engine's answer: who handles a point, how it was decided, and how sure it is.
+
+    Order of decision: rule override → building footprint → point (with its uncertainty circle) → outside.
+    """
 
     point: Point
     input: dict
     generation: Generation | None
+    at: dt.date
+    accuracy_m: float | None = None
+    method: str = "outside"  # rule | building | point | uncertain | outside
     district: AreaRef | None = None
     street: AreaRef | None = None
+    community: AreaRef | None = None
+    lead: AreaRef | None = None
+    co_handlers: list[AreaRef] = field(default_factory=list)
     on_boundary: bool = False
     candidates: list[dict] = field(default_factory=list)
-    method: str = "outside"
+    needs_review: bool = False
     reasons: list[str] = field(default_factory=list)
+    rule: dict | None = None
+    building: dict | None = None
 
     def as_dict(self) -> dict:
         return {
             "point": {"type": "Point", "coordinates": [round(self.point.x, 8), round(self.point.y, 8)]},
             "input": self.input,
+            "at": self.at.isoformat(),
             "generation": None
             if self.generation is None
             else {
@@ -64,9 +85,16 @@ class Verdict:
             "method": self.method,
             "district": self.district.as_dict() if self.district else None,
             "street": self.street.as_dict() if self.street else None,
+            "community": self.community.as_dict() if self.community else None,
+            "lead": self.lead.as_dict() if self.lead else None,
+            "co_handlers": [c.as_dict() for c in self.co_handlers],
             "on_boundary": self.on_boundary,
+            "accuracy_m": self.accuracy_m,
             "candidates": self.candidates,
+            "needs_review": self.needs_review,
             "reasons": self.reasons,
+            "rule": self.rule,
+            "building": self.building,
         }
 
 
@@ -110,18 +138,143 @@ def parse_date(value: str | None) -> dt.date | None:
         raise QueryError("invalid_date", "日期无效 invalid date; use YYYY-MM-DD", {"at": value}) from None
 
 
-def jurisdiction_lookup(*, point: Point, at: dt.date | None = None, input: dict | None = None) -> Verdict:
-    """The district and street (街道/乡镇) responsible for `point` in the generation in force on `at`.
+def parse_accuracy(value) -> float | None:
+    """Validate an accuracy radius in metres (0 < r ≤ 5000), or None when absent."""
+    if value in (None, ""):
+        return None
+    try:
+        metres = float(value)
+    except (TypeError, ValueError):
+        metres = float("nan")
+    if not (math.isfinite(metres) and 0 <= metres <= MAX_ACCURACY_M):
+        raise QueryError(
+            "invalid_accuracy",
+            f"精度半径无效 accuracy_m must be metres in 0–{MAX_ACCURACY_M:g}",
+            {"accuracy_m": value},
+        )
+    return metres or None
 
-    Areas are found on subdivided pieces with ST_Covers, so a point on an edge or vertex is covered by every
-    area that shares it; then `on_boundary` is true and `candidates` lists them all. The lead of a tie is the
-    lowest code (deterministic) until rules and buildings decide it.
+
+MAX_ACCURACY_M = 5000.0
+
+
+def jurisdiction_lookup(
+    *,
+    point: Point,
+    at: dt.date | None = None,
+    accuracy_m: float | None = None,
+    input: dict | None = None,
+    generation: Generation | None = None,
+) -> Verdict:
+    """The verdict for `point` on `at` (today by default): rule → building → point (± accuracy) → outside.
+
+    Areas come from the generation in force on `at`, found on subdivided pieces with ST_Covers, so a point on
+    an edge or vertex is covered by every area sharing it (`on_boundary`); then the lowest code leads
+    (documented tie rule) and the verdict asks for review. `generation` forces a boundary set (re-resolving
+    against a new one); rules still apply as of `at`.
     """
-    generation = Generation.objects.in_force(at)
-    verdict = Verdict(point=point, input=input or {}, generation=generation)
+    at = at or dt.date.today()
+    generation = generation or Generation.objects.in_force(at)
+    verdict = Verdict(point=point, input=input or {}, generation=generation, at=at, accuracy_m=accuracy_m)
     if generation is None:
-        verdict.reasons.append(f"没有在 {at or dt.date.today()} 生效的边界版本 no boundary generation in force")
+        verdict.needs_review = True
+        verdict.reasons.append(f"没有在 {at} 生效的边界版本 no boundary generation in force")
         return verdict
+    rule = Rule.objects.valid_on(at).covering(point).latest_first().select_related("building").first()
+    if rule is not None and _decide_by_rule(verdict, rule, generation):
+        return verdict
+    building = Building.objects.covering(point).order_by("code").first()
+    if building is not None and _decide_by_building(verdict, building, generation):
+        return verdict
+    _decide_by_point(verdict, generation)
+    return verdict
+
+
+def _areas_by_code(generation: Generation, codes: list[str]) -> dict[str, Area]:
+    areas = Area.objects.in_generation(generation).filter(code__in=codes).select_related("parent")
+    return {a.code: a for a in areas}
+
+
+def _set_lead(verdict: Verdict, lead: Area, co_handlers: list[Area]) -> None:
+    """Fill lead/district/street from the lead area; co-handlers as given."""
+    verdict.lead = AreaRef.of(lead)
+    if lead.level == AreaLevel.STREET:
+        verdict.street = AreaRef.of(lead)
+        verdict.district = AreaRef.of(lead.parent) if lead.parent_id else None
+    elif lead.level == AreaLevel.DISTRICT:
+        verdict.district = AreaRef.of(lead)
+    verdict.co_handlers = [AreaRef.of(a) for a in co_handlers]
+
+
+def _decide_by_rule(verdict: Verdict, rule: Rule, generation: Generation) -> bool:
+    areas = _areas_by_code(generation, [rule.lead_code, *rule.co_handler_codes])
+    lead = areas.get(rule.lead_code)
+    if lead is None:
+        verdict.reasons.append(
+            f"规则 {rule.pk} 的牵头单位 {rule.lead_code} 不在边界版本 {generation.name} 中，未采用 rule skipped"
+        )
+        return False
+    _set_lead(verdict, lead, [areas[c] for c in rule.co_handler_codes if c in areas])
+    verdict.method = "rule"
+    verdict.rule = {
+        "id": rule.pk,
+        "reason": rule.reason,
+        "author": rule.author,
+        "ruling_ref": rule.ruling_ref or None,
+        "valid_from": rule.valid_from.isoformat(),
+        "valid_to": rule.valid_to.isoformat() if rule.valid_to else None,
+        "building": rule.building.code if rule.building_id else None,
+    }
+    verdict.reasons.append(f"按管辖规则 {rule.pk} 判定：{rule.reason} decided by rule")
+    return True
+
+
+def _decide_by_building(verdict: Verdict, building: Building, generation: Generation) -> bool:
+    shares = list(
+        BuildingShare.objects.filter(building=building, generation=generation)
+        .select_related("area", "area__parent")
+        .order_by("-share", "area__code")
+    )
+    if not shares:
+        return False
+    min_share = settings.SHAOZI["CO_HANDLER_MIN_SHARE"]
+    level = AreaLevel.STREET if any(s.level == AreaLevel.STREET for s in shares) else AreaLevel.DISTRICT
+    ranked = straddle_rank([(s.area, s.share) for s in shares if s.level == level])
+    lead = ranked[0][0]
+    co = [area for area, share in ranked[1:] if share >= min_share]
+    _set_lead(verdict, lead, co)
+    verdict.method = "building"
+    verdict.building = {"code": building.code, "name": building.name, "synthetic": building.synthetic}
+    verdict.candidates = [
+        {
+            **AreaRef.of(s.area).as_dict(),
+            "parent": AreaRef.of(s.area).parent,
+            "share": round(s.share, 6),
+            "distance_m": 0.0,
+        }
+        for s in shares
+    ]
+    label = building.name or building.code
+    if len(ranked) > 1:
+        parts = "，".join(f"{a.name} {share:.1%}" for a, share in ranked)
+        verdict.reasons.append(
+            f"点在建筑 {label} 内，该建筑跨界：{parts}；占比最大者牵头 building straddles a boundary"
+        )
+        districts = {s.area.code for s in shares if s.level == AreaLevel.DISTRICT}
+        if len(districts) > 1:
+            verdict.reasons.append("跨区建筑，需两区协同 building crosses a district line")
+    else:
+        verdict.reasons.append(f"点在建筑 {label} 内，建筑完全位于 {lead.name} point inside a building")
+    return True
+
+
+def straddle_rank(shares: list[tuple[Area, float]]) -> list[tuple[Area, float]]:
+    """Largest share first; equal shares (within 1e-9) by lowest code — the documented tie rule."""
+    return sorted(shares, key=lambda item: (-round(item[1], 9), item[0].code))
+
+
+def _decide_by_point(verdict: Verdict, generation: Generation) -> None:
+    point = verdict.point
     tolerance = settings.SHAOZI["BOUNDARY_TOLERANCE_M"]
     areas = list(
         Area.objects.in_generation(generation)
@@ -129,35 +282,110 @@ def jurisdiction_lookup(*, point: Point, at: dt.date | None = None, input: dict 
         .near(point, tolerance)
         .select_related("parent")
         .order_by("level", "code")
-        .only("code", "name", "level", "parent__code")
     )
-    by_level: dict[str, list[Area]] = {}
-    for area in areas:
-        by_level.setdefault(area.level, []).append(area)
-    districts = by_level.get(AreaLevel.DISTRICT, [])
-    streets = by_level.get(AreaLevel.STREET, [])
+    districts = [a for a in areas if a.level == AreaLevel.DISTRICT]
+    streets = [a for a in areas if a.level == AreaLevel.STREET]
+    lead = None
     if districts:
-        lead = districts[0]
-        verdict.district = AreaRef(lead.code, lead.name, lead.level)
-        own = [s for s in streets if s.parent_id == lead.pk] or streets
-        if own:
-            verdict.street = AreaRef(own[0].code, own[0].name, own[0].level)
+        own = [s for s in streets if s.parent_id == districts[0].pk]
+        lead = own[0] if own else districts[0]
     elif streets:
-        verdict.street = AreaRef(streets[0].code, streets[0].name, streets[0].level)
-    verdict.on_boundary = len(districts) > 1 or len(streets) > 1
-    if verdict.district or verdict.street:
+        lead = streets[0]
+    if lead is not None:
+        _set_lead(verdict, lead, [])
         verdict.method = "point"
+    verdict.on_boundary = len(districts) > 1 or len(streets) > 1
     if verdict.on_boundary:
         verdict.candidates = [
-            {**AreaRef(a.code, a.name, a.level).as_dict(), "parent": a.parent.code if a.parent else None} for a in areas
+            {**AreaRef.of(a).as_dict(), "parent": AreaRef.of(a).parent, "distance_m": 0.0} for a in areas
         ]
         names = "、".join(a.name for a in areas)
-        verdict.reasons.append(f"点位于共用边界上，涉及：{names}；暂按编码最小者牵头 point on a shared boundary")
-    elif verdict.method == "point":
+        verdict.needs_review = True
+        verdict.reasons.append(f"点位于共用边界上，涉及：{names}；按编码最小者牵头 point on a shared boundary")
+    if verdict.accuracy_m and lead is not None:
+        _widen_by_accuracy(verdict, generation, lead)
+    elif lead is None and verdict.accuracy_m:
+        _widen_by_accuracy(verdict, generation, None)
+    if verdict.method == "point" and not verdict.on_boundary:
         verdict.reasons.append("点落在辖区内 point inside the area")
-    else:
+    if verdict.lead is None:
+        verdict.needs_review = True
         verdict.reasons.append("点不在任何辖区内 point outside every area")
-    return verdict
+
+
+def _widen_by_accuracy(verdict: Verdict, generation: Generation, lead: Area | None) -> None:
+    """With an accuracy radius, list every street the circle reaches with the fraction of the circle in it."""
+    fractions = circle_fractions(point=verdict.point, radius_m=verdict.accuracy_m, generation=generation)
+    streets = [f for f in fractions if f["level"] == AreaLevel.STREET] or [
+        f for f in fractions if f["level"] == AreaLevel.DISTRICT
+    ]
+    if len(streets) <= 1 and not verdict.on_boundary:
+        if streets:
+            verdict.reasons.append(
+                f"误差圆 {verdict.accuracy_m:g} 米内仅涉及 {streets[0]['name']} circle inside one area"
+            )
+        return
+    verdict.candidates = fractions
+    if lead is None:
+        # The point itself is outside every area but its circle reaches some: the largest fraction leads.
+        best = streets[0]
+        area = _areas_by_code(generation, [best["code"]])[best["code"]]
+        _set_lead(verdict, area, [])
+    verdict.method = "uncertain"
+    lead_fraction = next((f["fraction"] for f in streets if f["code"] == verdict.lead.code), 0.0)
+    threshold = settings.SHAOZI["REVIEW_MIN_FRACTION"]
+    if lead_fraction < threshold:
+        verdict.needs_review = True
+    parts = "，".join(f"{f['name']} {f['fraction']:.0%}" for f in streets)
+    verdict.reasons.append(
+        f"误差圆 {verdict.accuracy_m:g} 米跨越多个辖区：{parts}；牵头 {verdict.lead.name} 占 {lead_fraction:.0%}"
+        + ("，低于阈值，需人工复核 needs review" if lead_fraction < threshold else "")
+    )
+
+
+def circle_fractions(*, point: Point, radius_m: float, generation: Generation) -> list[dict]:
+    """Areas (district and street) that a circle of `radius_m` around `point` reaches, largest fraction first.
+
+    The circle is built on the spheroid (geography buffer); fractions are equal-area (geography ST_Area);
+    distance_m is from the point to the area (0 when inside). Runs on subdivided pieces for speed.
+    """
+    sql = f"""
+        WITH b AS (
+            SELECT ST_Buffer(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(r)s, 32)::geometry AS geom
+        ), c AS (
+            SELECT geom, ST_Area(geom::geography) AS area_m2, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS pt
+              FROM b
+        )
+        SELECT a.code, a.name, a.level, parent.code,
+               sum(ST_Area(ST_Intersection(p.geom, c.geom)::geography)) / max(c.area_m2) AS fraction,
+               min(ST_Distance(p.geom::geography, c.pt::geography)) AS distance_m
+          FROM c
+          JOIN {AreaPiece._meta.db_table} p ON p.geom && c.geom AND ST_Intersects(p.geom, c.geom)
+          JOIN {Area._meta.db_table} a ON a.id = p.area_id
+          LEFT JOIN {Area._meta.db_table} parent ON parent.id = a.parent_id
+          JOIN {Generation._meta.db_table} lo ON lo.id = a.generation_low_id
+          JOIN {Generation._meta.db_table} hi ON hi.id = a.generation_high_id
+         WHERE lo.valid_from <= %(gen_from)s AND hi.valid_from >= %(gen_from)s
+           AND a.level IN ('district', 'street')
+         GROUP BY a.code, a.name, a.level, parent.code
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"lon": point.x, "lat": point.y, "r": radius_m, "gen_from": generation.valid_from})
+        rows = cursor.fetchall()
+    out = [
+        {
+            "code": code,
+            "name": name,
+            "level": level,
+            "parent": parent,
+            "fraction": round(min(max(fraction or 0.0, 0.0), 1.0), 6),
+            "distance_m": round(distance or 0.0, 2),
+        }
+        for code, name, level, parent, fraction, distance in rows
+        if fraction and fraction > 1e-9
+    ]
+    level_order = {AreaLevel.DISTRICT: 0, AreaLevel.STREET: 1}
+    return sorted(out, key=lambda f: (level_order.get(f["level"], 9), -f["fraction"], f["code"]))
 
 
 def area_list(
@@ -181,3 +409,35 @@ def area_list(
 def area_get(*, code: str, at: dt.date | None = None) -> Area | None:
     """One area of the generation in force on `at` by its code, or None."""
     return area_list(at=at).filter(code=code).first()
+
+
+def topology_check(*, generation: Generation | None = None, tolerance_m2: float = 1.0) -> list:
+    """Gaps, overlaps, slivers and children outside parents in a stored generation (default: in force today).
+
+    Returns geo.validation.Finding objects with geometry (see topology.findings_geojson for GeoJSON).
+    """
+    generation = generation or Generation.objects.in_force()
+    if generation is None:
+        return []
+    areas = list(Area.objects.in_generation(generation).select_related("parent").order_by("level", "code"))
+    rows = [
+        TopologyRow(a.pk, a.level, a.code, a.name, a.parent.code if a.parent_id else None, _shapely(a.geom))
+        for a in areas
+    ]
+    parents = {row.code: row.geom for row in rows}
+    if not rows:
+        return []
+    project = validation.MetricProjector(validation.utm_crs_for([r.geom for r in rows]))
+    return topology.coverage_findings(rows, parents, project, tolerance_m2)
+
+
+def _shapely(geom):
+    return shapely.from_wkb(bytes(geom.wkb))
+
+
+def rule_list(*, on: dt.date | None = None, include_ended: bool = False) -> QuerySet[Rule]:
+    """Rules, latest first; by default only those in force on `on` (today)."""
+    rules = Rule.objects.select_related("building").latest_first()
+    if not include_ended:
+        rules = rules.valid_on(on or dt.date.today())
+    return rules

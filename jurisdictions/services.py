@@ -9,13 +9,17 @@ from pathlib import Path
 
 import shapely
 from django.conf import settings
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.db import models
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 
 from geo import files, validation
 
+from . import topology
 from .constants import CODE_LENGTHS, PARENT_LEVEL, AreaLevel
-from .models import Area, AreaPiece, Department, Generation
+from .models import Area, AreaPiece, Building, BuildingShare, Department, Generation, Rule, VerdictRecord
+from .selectors import jurisdiction_lookup
+from .topology import TopologyRow
 
 logger = logging.getLogger(__name__)
 
@@ -76,16 +80,6 @@ class ImportReport:
         return "\n".join(lines)
 
 
-@dataclass
-class _Row:
-    index: int
-    level: str
-    code: str
-    name: str
-    parent_code: str | None
-    geom: object  # shapely MultiPolygon, WGS-84
-
-
 def boundaries_import(
     *,
     source: str | Path,
@@ -97,6 +91,7 @@ def boundaries_import(
     layer: str | int | None = None,
     tolerance_m2: float = 1.0,
     synthetic: bool = False,
+    activate: bool = False,
     commit: bool = False,
 ) -> ImportReport:
     """Validate an OGR source of areas and, with `commit`, write it into `generation` in one transaction.
@@ -104,7 +99,9 @@ def boundaries_import(
     Validation (always, before any write): invalid rings are repaired with make_valid and listed (warning);
     duplicate codes, missing or unreadable geometry, unknown parents, overlaps and gaps between siblings and
     children outside their parent above `tolerance_m2` are errors. With any error, nothing is written and
-    BoundaryImportError carries the report. Subdivided lookup pieces are computed in the same transaction.
+    BoundaryImportError carries the report. Subdivided lookup pieces and building shares are computed in the
+    same transaction. A new generation stays inactive (lookups ignore it) until `activate` or
+    `generation_activate`.
     """
     fields = fields or FieldMap()
     if level is None and fields.level is None:
@@ -140,12 +137,12 @@ def boundaries_import(
         raise BoundaryImportError(
             f"验证发现 {len(report.errors)} 个错误，未写入 validation found errors; nothing was written", report
         )
-    _write(rows, parents, generation, existing_generation, valid_from, synthetic, str(source), report)
+    _write(rows, parents, generation, existing_generation, valid_from, synthetic, str(source), report, activate)
     report.committed = True
     return report
 
 
-def _read_rows(frame, *, fields: FieldMap, level: str | None, report: ImportReport) -> list[_Row]:
+def _read_rows(frame, *, fields: FieldMap, level: str | None, report: ImportReport) -> list[TopologyRow]:
     rows = []
     for index, record in enumerate(frame.itertuples(index=False), start=1):
         values = record._asdict()
@@ -182,7 +179,7 @@ def _read_rows(frame, *, fields: FieldMap, level: str | None, report: ImportRepo
         if problems:
             report.add("bad_feature", "error", "; ".join(problems), codes=[code] if code else [], rows=[index])
             continue
-        rows.append(_Row(index, row_level, code, name, parent_code, geom))
+        rows.append(TopologyRow(index, row_level, code, name, parent_code, geom))
     return rows
 
 
@@ -198,7 +195,7 @@ def _text(value) -> str | None:
     return text or None
 
 
-def _resolve_parents(rows: list[_Row], generation: Generation | None, report: ImportReport) -> dict[str, object]:
+def _resolve_parents(rows: list[TopologyRow], generation: Generation | None, report: ImportReport) -> dict[str, object]:
     """Map parent code → parent geometry (shapely), from the same source or the target generation's areas."""
     in_file = {(r.level, r.code): r.geom for r in rows}
     stored = {}
@@ -231,7 +228,7 @@ def _resolve_parents(rows: list[_Row], generation: Generation | None, report: Im
     return parents
 
 
-def _check_duplicates(rows: list[_Row], generation: Generation | None, report: ImportReport) -> None:
+def _check_duplicates(rows: list[TopologyRow], generation: Generation | None, report: ImportReport) -> None:
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         key = (row.level, row.code)
@@ -261,54 +258,17 @@ def _check_duplicates(rows: list[_Row], generation: Generation | None, report: I
 
 
 def _check_coverage(rows, parents, project, tolerance_m2: float, report: ImportReport) -> None:
-    groups: dict[tuple[str, str | None], list[_Row]] = {}
-    for row in rows:
-        groups.setdefault((row.level, row.parent_code), []).append(row)
-    for (level, parent_code), members in sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-        geoms = [m.geom for m in members]
-        for i, j, area in validation.sibling_overlaps(geoms, project, tolerance_m2):
-            a, b = members[i], members[j]
-            report.add(
-                "overlap",
-                "error",
-                f"{a.code} {a.name} overlaps 重叠 {b.code} {b.name}",
-                codes=[a.code, b.code],
-                rows=[a.index, b.index],
-                area_m2=area,
-            )
-        parent = parents.get(parent_code) if parent_code else None
-        if parent_code and parent is None:
-            continue  # already reported as missing_parent
-        for gap, area in validation.coverage_gaps(geoms, project, tolerance_m2, parent=parent):
-            point = gap.representative_point()
-            where = f"under {parent_code}" if parent_code else f"among {level} areas"
-            report.add(
-                "gap",
-                "error",
-                f"gap 缝隙 {where} near {point.x:.6f},{point.y:.6f}",
-                codes=[parent_code] if parent_code else [],
-                area_m2=area,
-            )
-        if parent is not None:
-            for member in members:
-                area = validation.outside(member.geom, parent, project, tolerance_m2)
-                if area:
-                    report.add(
-                        "outside_parent",
-                        "error",
-                        f"{member.code} {member.name} lies partly outside its parent 超出上级 {parent_code}",
-                        codes=[member.code, parent_code],
-                        rows=[member.index],
-                        area_m2=area,
-                    )
+    report.findings.extend(topology.coverage_findings(rows, parents, project, tolerance_m2))
 
 
 @transaction.atomic
-def _write(rows, parents, generation_name, generation, valid_from, synthetic, source, report) -> None:
+def _write(rows, parents, generation_name, generation, valid_from, synthetic, source, report, activate) -> None:
     if generation is None:
         generation = Generation(name=generation_name, valid_from=valid_from or dt.date.today())
         generation.full_clean()
         generation.save()
+    if activate and not generation.active:
+        generation_activate(generation=generation, valid_from=generation.valid_from)
     created: dict[tuple[str, str], Area] = {}
     # Parents first, so children in the same source can point at them.
     for row in sorted(rows, key=lambda r: list(AreaLevel.values).index(r.level)):
@@ -333,6 +293,7 @@ def _write(rows, parents, generation_name, generation, valid_from, synthetic, so
         area.save()
         created[(row.level, row.code)] = area
     report.pieces = area_pieces_rebuild(area_ids=[a.pk for a in created.values()])
+    building_shares_compute(generation=generation)
 
 
 def area_pieces_rebuild(*, area_ids: list[int]) -> int:
@@ -377,3 +338,307 @@ def departments_load(*, source: Path) -> int:
         department.full_clean()
         department.save()
     return len(rows)
+
+
+@transaction.atomic
+def generation_activate(*, generation: Generation, valid_from: dt.date) -> Generation:
+    """Put `generation` in force from `valid_from`; the generation in force before it ends that day.
+
+    Earlier generations keep their areas and verdicts (nothing is deleted); a lookup `at` an earlier date
+    still uses them.
+    """
+    previous = (
+        Generation.objects.active()
+        .exclude(pk=generation.pk)
+        .filter(valid_from__lt=valid_from)
+        .filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=valid_from))
+    )
+    for earlier in previous:
+        earlier.valid_to = valid_from
+        earlier.full_clean()
+        earlier.save(update_fields=["valid_to"])
+    generation.valid_from = valid_from
+    generation.active = True
+    generation.full_clean()
+    generation.save(update_fields=["valid_from", "active"])
+    return generation
+
+
+def building_shares_compute(*, generation: Generation, building_ids: list[int] | None = None) -> int:
+    """(Re)compute each building's share of footprint per area of `generation` (spheroid, equal-area).
+
+    Intersections run on the subdivided pieces and are summed per area (raw SQL: one set-based statement).
+    """
+    shares = BuildingShare.objects.filter(generation=generation)
+    if building_ids is not None:
+        shares = shares.filter(building_id__in=building_ids)
+    shares.delete()
+    building_filter = "" if building_ids is None else "AND b.id = ANY(%(ids)s)"
+    sql = f"""
+        INSERT INTO {BuildingShare._meta.db_table} (building_id, generation_id, area_id, level, share, area_m2)
+        SELECT b.id, %(generation)s, a.id, a.level,
+               sum(ST_Area(ST_Intersection(b.geom, p.geom)::geography)) / ST_Area(b.geom::geography),
+               sum(ST_Area(ST_Intersection(b.geom, p.geom)::geography))
+          FROM {Building._meta.db_table} b
+          JOIN {AreaPiece._meta.db_table} p ON p.geom && b.geom AND ST_Intersects(p.geom, b.geom)
+          JOIN {Area._meta.db_table} a ON a.id = p.area_id
+          JOIN {Generation._meta.db_table} lo ON lo.id = a.generation_low_id
+          JOIN {Generation._meta.db_table} hi ON hi.id = a.generation_high_id
+         WHERE lo.valid_from <= %(valid_from)s AND hi.valid_from >= %(valid_from)s {building_filter}
+         GROUP BY b.id, a.id, a.level
+        HAVING sum(ST_Area(ST_Intersection(b.geom, p.geom)::geography)) > 0
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"generation": generation.pk, "valid_from": generation.valid_from, "ids": building_ids})
+        return cursor.rowcount
+
+
+@dataclass
+class BuildingImportReport:
+    source: str
+    committed: bool = False
+    features: int = 0
+    created: int = 0
+    shares: int = 0
+    findings: list[validation.Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[validation.Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def summary(self) -> str:
+        head = "已写入 committed" if self.committed else "试运行，未写入 dry run, nothing written"
+        lines = [
+            f"{head} — {self.source}: {self.features} buildings, errors {len(self.errors)}, "
+            f"warnings {len(self.findings) - len(self.errors)}" + (f", shares {self.shares}" * self.committed)
+        ]
+        lines += [f"  {f.severity.upper()} {f.kind} rows {f.rows}: {f.message}" for f in self.findings]
+        return "\n".join(lines)
+
+
+def buildings_import(
+    *,
+    source: str | Path,
+    code_field: str = "code",
+    name_field: str | None = "name",
+    address_field: str | None = "address",
+    crs: str | None = None,
+    layer: str | int | None = None,
+    synthetic: bool = False,
+    commit: bool = False,
+) -> BuildingImportReport:
+    """Validate and (with `commit`) write building footprints, then their shares in every generation.
+
+    Same habits as boundaries: invalid rings repaired and listed; missing code or geometry, duplicate codes
+    (in the file or already stored) are errors; with any error nothing is written.
+    """
+    try:
+        frame = files.read_wgs84(source, layer=layer, crs=crs)
+    except files.SourceError as exc:
+        raise BoundaryImportError(str(exc)) from exc
+    if code_field not in frame.columns:
+        raise BoundaryImportError(f"源数据缺少字段 source has no field {code_field!r}")
+    report = BuildingImportReport(source=str(source), features=len(frame))
+    rows, seen = [], {}
+    for index, record in enumerate(frame.itertuples(index=False), start=1):
+        values = record._asdict()
+        code = _text(values.get(code_field))
+        geom, reason = validation.repair(values.get(frame.geometry.name))
+        if not code or geom is None:
+            report.findings.append(
+                validation.Finding("bad_feature", "error", "missing code or polygon 缺少编码或多边形", rows=[index])
+            )
+            continue
+        if reason:
+            report.findings.append(
+                validation.Finding("invalid_ring", "warning", f"{code}: repaired 已修复: {reason}", [code], [index])
+            )
+        if code in seen:
+            report.findings.append(
+                validation.Finding(
+                    "duplicate_code", "error", f"code {code} repeated 编码重复", [code], [seen[code], index]
+                )
+            )
+            continue
+        seen[code] = index
+        rows.append((code, _text(values.get(name_field)) or "", _text(values.get(address_field)) or "", geom))
+    for code in Building.objects.filter(code__in=list(seen)).values_list("code", flat=True):
+        report.findings.append(
+            validation.Finding(
+                "duplicate_code", "error", f"building {code} already exists 已存在", [code], [seen[code]]
+            )
+        )
+    if not commit:
+        return report
+    if report.errors:
+        raise BoundaryImportError("验证发现错误，未写入 validation found errors; nothing was written", report)
+    with transaction.atomic():
+        created = []
+        for code, name, address, geom in rows:
+            building = Building(
+                code=code,
+                name=name[:200],
+                address=address[:300],
+                geom=GEOSGeometry(memoryview(geom.wkb), srid=4326),
+                synthetic=synthetic,
+                source=str(source)[-300:],
+            )
+            building.full_clean()
+            building.save()
+            created.append(building.pk)
+        for generation in Generation.objects.all():
+            report.shares += building_shares_compute(generation=generation, building_ids=created)
+    report.created = len(created)
+    report.committed = True
+    return report
+
+
+class RuleError(ValueError):
+    """A rule that cannot be made (unknown areas, no place, bad dates)."""
+
+
+@transaction.atomic
+def rule_create(
+    *,
+    lead_code: str,
+    co_handler_codes: list[str] | None = None,
+    geom: GEOSGeometry | None = None,
+    building: Building | None = None,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    reason: str,
+    author: str,
+    ruling_ref: str = "",
+) -> Rule:
+    """Make a jurisdiction rule: inside `geom` (or in `building`), `lead_code` leads and the others assist.
+
+    The areas must exist in the generation in force on `valid_from`. Rules add rows; to change one, end it
+    (`rule_end`) and make a new one.
+    """
+    co_handler_codes = [c for c in (co_handler_codes or []) if c and c != lead_code]
+    if (geom is None) == (building is None):
+        raise RuleError("规则需且仅需一个地点 a rule needs exactly one of a geometry or a building")
+    generation = Generation.objects.in_force(valid_from)
+    if generation is None:
+        raise RuleError(f"{valid_from} 没有生效的边界版本 no boundary generation in force on that date")
+    known = dict(
+        Area.objects.in_generation(generation)
+        .filter(code__in=[lead_code, *co_handler_codes])
+        .values_list("code", "level")
+    )
+    missing = [c for c in [lead_code, *co_handler_codes] if c not in known]
+    if missing:
+        raise RuleError(f"边界版本 {generation.name} 中没有这些区划 unknown area codes: {', '.join(missing)}")
+    if geom is not None:
+        if geom.srid is None:
+            geom.srid = 4326
+        if geom.geom_type == "Polygon":
+            geom = MultiPolygon(geom, srid=geom.srid)
+        if geom.geom_type != "MultiPolygon":
+            raise RuleError(f"规则地点须为多边形 rule place must be a polygon, not {geom.geom_type}")
+    rule = Rule(
+        geom=geom,
+        building=building,
+        level=known[lead_code],
+        lead_code=lead_code,
+        co_handler_codes=co_handler_codes,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        reason=reason,
+        author=author,
+        ruling_ref=ruling_ref,
+    )
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def rule_end(*, rule: Rule, valid_to: dt.date) -> Rule:
+    """End a rule on `valid_to` (exclusive); its history stays."""
+    rule.valid_to = valid_to
+    rule.full_clean()
+    rule.save(update_fields=["valid_to"])
+    return rule
+
+
+@transaction.atomic
+def verdict_record(*, subject_ref: str, verdict, supersedes: VerdictRecord | None = None) -> VerdictRecord:
+    """Store a verdict for `subject_ref` (e.g. "complaint:123"); `supersedes` links a re-resolution."""
+    record = VerdictRecord(
+        subject_ref=subject_ref,
+        point=verdict.point,
+        accuracy_m=verdict.accuracy_m,
+        at=verdict.at,
+        generation=verdict.generation,
+        method=verdict.method,
+        district_code=verdict.district.code if verdict.district else "",
+        street_code=verdict.street.code if verdict.street else "",
+        lead_code=verdict.lead.code if verdict.lead else "",
+        needs_review=verdict.needs_review,
+        result=verdict.as_dict(),
+        supersedes=supersedes,
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+@dataclass
+class ReresolveReport:
+    """What re-resolving stored verdicts against another generation changed."""
+
+    generation: str
+    committed: bool = False
+    checked: int = 0
+    moved: list[dict] = field(default_factory=list)
+    by_street: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        head = "已写入 committed" if self.committed else "试运行，未写入 dry run, nothing written"
+        lines = [f"{head} — against {self.generation}: {self.checked} verdicts checked, {len(self.moved)} moved"]
+        for street, counts in sorted(self.by_street.items()):
+            lines.append(f"  {street}: -{counts['out']} +{counts['in']}")
+        for item in self.moved[:50]:
+            lines.append(f"  {item['subject_ref']}: {item['from'] or '—'} → {item['to'] or '—'}")
+        if len(self.moved) > 50:
+            lines.append(f"  … {len(self.moved) - 50} more")
+        return "\n".join(lines)
+
+
+def verdicts_reresolve(
+    *, generation: Generation, subject_prefix: str = "", commit: bool = False, progress=None
+) -> ReresolveReport:
+    """Re-decide every current stored verdict against `generation` and report who would move.
+
+    Dry run unless `commit`: then each changed verdict gets a new record superseding the old one (the old one
+    stays). Rules apply as of each verdict's own date.
+    """
+    report = ReresolveReport(generation=generation.name)
+    records = VerdictRecord.objects.not_superseded().exclude(generation=generation).order_by("id")
+    if subject_prefix:
+        records = records.filter(subject_ref__startswith=subject_prefix)
+    changes = []
+    for record in records.iterator(chunk_size=500):
+        report.checked += 1
+        verdict = jurisdiction_lookup(
+            point=record.point,
+            at=record.at,
+            accuracy_m=record.accuracy_m,
+            generation=generation,
+            input=record.result.get("input") or {},
+        )
+        new_lead = verdict.lead.code if verdict.lead else ""
+        if new_lead != record.lead_code:
+            report.moved.append({"subject_ref": record.subject_ref, "from": record.lead_code, "to": new_lead})
+            report.by_street.setdefault(record.lead_code or "—", {"out": 0, "in": 0})["out"] += 1
+            report.by_street.setdefault(new_lead or "—", {"out": 0, "in": 0})["in"] += 1
+        changes.append((record, verdict))
+        if progress:
+            progress(1)
+    if commit:
+        with transaction.atomic():
+            for record, verdict in changes:
+                verdict_record(subject_ref=record.subject_ref, verdict=verdict, supersedes=record)
+        report.committed = True
+    return report

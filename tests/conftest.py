@@ -64,7 +64,7 @@ def grid_areas(db, tmp_path):
         )
     d = write_geojson(tmp_path / "districts.geojson", districts)
     s = write_geojson(tmp_path / "streets.geojson", streets)
-    common = dict(generation="test-grid", valid_from=dt.date(2100, 1, 1), fields=FieldMap(), commit=True)
+    common = dict(generation="test-grid", valid_from=dt.date(2100, 1, 1), fields=FieldMap(), commit=True, activate=True)
     boundaries_import(source=d, level="district", **common)
     boundaries_import(source=s, level="street", **common)
     return TEST_DAY

@@ -125,6 +125,10 @@ SHAOZI = {
     # Two areas count as both touching a point when it lies within this distance (metres) of each; a point
     # exactly on a shared edge is covered by both anyway, this catches edges that are not representable.
     "BOUNDARY_TOLERANCE_M": 0.01,
+    # A straddling building's other areas become co-handlers (协办) from this share of its footprint up.
+    "CO_HANDLER_MIN_SHARE": 0.05,
+    # With an accuracy circle, a lead holding less than this fraction of the circle needs human review.
+    "REVIEW_MIN_FRACTION": 0.8,
 }
 
 LOGGING = {

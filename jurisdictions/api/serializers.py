@@ -57,11 +57,24 @@ class VerdictSerializer(serializers.Serializer):
     """Schema of the jurisdiction verdict (for the OpenAPI document)."""
 
     point = serializers.JSONField(help_text="GeoJSON Point, WGS-84")
-    input = serializers.JSONField()
-    generation = serializers.JSONField(allow_null=True)
+    input = serializers.JSONField(help_text="the coordinates and system as given")
+    at = serializers.DateField(help_text="the date the verdict is for")
+    generation = serializers.JSONField(
+        allow_null=True, help_text="boundary generation used: name, valid_from, valid_to"
+    )
     method = serializers.ChoiceField(choices=["rule", "building", "point", "uncertain", "outside"])
     district = AreaRefSerializer(allow_null=True)
     street = AreaRefSerializer(allow_null=True)
-    on_boundary = serializers.BooleanField()
-    candidates = serializers.ListField(child=serializers.JSONField())
-    reasons = serializers.ListField(child=serializers.CharField())
+    community = AreaRefSerializer(allow_null=True)
+    lead = AreaRefSerializer(allow_null=True, help_text="主办 the office that leads")
+    co_handlers = AreaRefSerializer(many=True, help_text="协办 offices that assist")
+    on_boundary = serializers.BooleanField(help_text="the point lies on an edge shared by several areas")
+    accuracy_m = serializers.FloatField(allow_null=True)
+    candidates = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="areas considered: code, name, level, parent, share|fraction, distance_m",
+    )
+    needs_review = serializers.BooleanField(help_text="a person should confirm (edge, circle split, outside)")
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="zh-Hans explanations")
+    rule = serializers.JSONField(allow_null=True, help_text="the rule applied, if any")
+    building = serializers.JSONField(allow_null=True, help_text="the building that decided, if any")

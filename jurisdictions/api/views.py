@@ -9,6 +9,8 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from config.api import ApiError
 from jurisdictions import selectors
 from jurisdictions.constants import AreaLevel
+from jurisdictions.models import Generation
+from jurisdictions.topology import findings_geojson
 
 from .serializers import AreaFeatureSerializer, VerdictSerializer
 
@@ -28,6 +30,9 @@ class JurisdictionView(APIView):
             OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True, description="经度 longitude"),
             OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True, description="纬度 latitude"),
             OpenApiParameter("crs", OpenApiTypes.STR, enum=["wgs84", "gcj02", "bd09", "cgcs2000"], default="wgs84"),
+            OpenApiParameter(
+                "accuracy_m", OpenApiTypes.NUMBER, description="定位精度（米）GPS accuracy or geocoder radius, 0–5000"
+            ),
             AT_PARAM,
         ],
         responses={200: VerdictSerializer},
@@ -37,9 +42,10 @@ class JurisdictionView(APIView):
         try:
             point, echo = selectors.parse_point(params.get("lon"), params.get("lat"), params.get("crs") or "wgs84")
             at = selectors.parse_date(params.get("at"))
+            accuracy_m = selectors.parse_accuracy(params.get("accuracy_m"))
         except selectors.QueryError as exc:
             raise _query_error(exc) from exc
-        verdict = selectors.jurisdiction_lookup(point=point, at=at, input=echo)
+        verdict = selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy_m, input=echo)
         return Response(verdict.as_dict())
 
 
@@ -140,3 +146,33 @@ class AreaChildrenView(AreaListView):
             raise ApiError("not_found", f"没有编码为 {code} 的区划 no area with code {code}", {"code": code}, 404)
         simplify = _simplify(self.request.query_params.get("simplify"))
         return selectors.area_list(parent_code=code, at=at).with_geojson(simplify_m=simplify)
+
+
+class TopologyView(APIView):
+    """拓扑检查 Gaps, overlaps, slivers and children outside parents in a generation, as GeoJSON."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("generation", OpenApiTypes.STR, description="name; default: in force today"),
+            OpenApiParameter("tolerance_m2", OpenApiTypes.NUMBER, description="ignore findings smaller than this"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        params = request.query_params
+        name = params.get("generation")
+        generation = Generation.objects.filter(name=name).first() if name else Generation.objects.in_force()
+        if generation is None:
+            raise ApiError("not_found", "没有边界版本 no such generation", {"generation": name}, 404)
+        try:
+            tolerance = float(params.get("tolerance_m2") or 1.0)
+        except ValueError:
+            tolerance = -1.0
+        if not 0 <= tolerance <= 1e9:
+            raise ApiError(
+                "invalid_tolerance", "tolerance_m2 须为非负数 must be ≥ 0", {"tolerance_m2": params["tolerance_m2"]}
+            )
+        findings = selectors.topology_check(generation=generation, tolerance_m2=tolerance)
+        body = findings_geojson(findings)
+        body["generation"] = generation.name
+        return Response(body)

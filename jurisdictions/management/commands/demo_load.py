@@ -6,7 +6,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from jurisdictions.models import Area
-from jurisdictions.services import BoundaryImportError, FieldMap, boundaries_import, departments_load
+from jurisdictions.services import (
+    BoundaryImportError,
+    FieldMap,
+    boundaries_import,
+    buildings_import,
+    departments_load,
+)
 
 DEMO = Path(settings.BASE_DIR) / "fixtures" / "beijing"
 DEMO_GENERATION = "beijing-demo"
@@ -36,6 +42,7 @@ class Command(BaseCommand):
                     generation=DEMO_GENERATION,
                     valid_from=DEMO_VALID_FROM,
                     fields=FieldMap(),
+                    activate=True,
                     commit=True,
                     **step,
                 )
@@ -44,5 +51,7 @@ class Command(BaseCommand):
                     self.stderr.write(exc.report.summary())
                 raise CommandError(str(exc)) from exc
             self.stdout.write(self.style.SUCCESS(report.summary()))
+        buildings = buildings_import(source=DEMO / "buildings.geojson", synthetic=True, commit=True)
+        self.stdout.write(self.style.SUCCESS(buildings.summary()))
         count = departments_load(source=DEMO / "departments.json")
         self.stdout.write(self.style.SUCCESS(f"职能部门 departments: {count}"))
