@@ -35,6 +35,10 @@ _DEFAULT_CODES = {
 
 def error_handler(exc, context):
     """Turn every exception DRF handles into the project's error shape."""
+    if isinstance(exc, PermissionError) and hasattr(exc, "message"):
+        # A service refused: the user acted outside their scope. Say why.
+        body = {"error": {"code": "permission_denied", "message": exc.message, "details": getattr(exc, "details", {})}}
+        return Response(body, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ApiError):
         body = {"error": {"code": exc.error_code, "message": exc.message, "details": exc.details}}
         return Response(body, status=exc.status_code)

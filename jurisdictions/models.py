@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 
-from .constants import AreaLevel
+from .constants import AreaLevel, DisputeOrigin, DisputeStatus, Role, RulingStatus
 from .querysets import (
     AreaPieceQuerySet,
     AreaQuerySet,
     BuildingQuerySet,
     DepartmentQuerySet,
+    DisputeQuerySet,
     GenerationQuerySet,
     RuleQuerySet,
     VerdictRecordQuerySet,
@@ -214,3 +215,97 @@ class VerdictRecord(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+
+class StaffProfile(models.Model):
+    """A user's role and scope: a district, a street/township, or a department (权限范围)."""
+
+    user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    district_code = models.CharField(max_length=20, blank=True)
+    street_code = models.CharField(max_length=20, blank=True)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
+    demo = models.BooleanField(default=False, help_text="a demo account; production refuses to authenticate it")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when (审计记录). Written by services on every state change; never edited."""
+
+    actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=150, help_text="user name at the time, or 'system'")
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=60)
+    changes = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+
+class Dispute(models.Model):
+    """A boundary dispute (管辖争议) over a place or a building, with the evidence as it was when opened."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    point = models.PointField(srid=4326, null=True, blank=True)
+    place = models.MultiPolygonField(srid=4326, null=True, blank=True)
+    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes")
+    origin = models.CharField(max_length=16, choices=DisputeOrigin.choices)
+    origin_ref = models.CharField(max_length=100, blank=True, help_text="opaque, e.g. complaint:123")
+    contested_codes = models.JSONField(default=list, help_text="codes of the areas in dispute")
+    district_codes = models.JSONField(default=list, help_text="districts involved (who must rule)")
+    status = models.CharField(max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    evidence = models.JSONField(default=dict, help_text="snapshot taken when opened")
+    opened_by = models.ForeignKey("auth.User", null=True, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DisputeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"争议 {self.pk}: {self.title}"
+
+
+class Ruling(models.Model):
+    """A ruling on a dispute: who leads, who assists, why, and whether it becomes a rule.
+
+    Immutable once written; a newer ruling supersedes it. Cross-district rulings take effect when staff of
+    every district involved have confirmed them (or a city administrator rules).
+    """
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="rulings")
+    lead_code = models.CharField(max_length=20)
+    co_handler_codes = models.JSONField(default=list, blank=True)
+    reason = models.TextField()
+    make_rule = models.BooleanField(default=True)
+    rule_valid_from = models.DateField(null=True, blank=True)
+    rule_valid_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=RulingStatus.choices, default=RulingStatus.PROPOSED)
+    proposed_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    rule = models.OneToOneField(Rule, null=True, blank=True, on_delete=models.PROTECT, related_name="ruling")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class RulingConfirmation(models.Model):
+    """One district's (or the city's) confirmation of a ruling (确认)."""
+
+    ruling = models.ForeignKey(Ruling, on_delete=models.PROTECT, related_name="confirmations")
+    district_code = models.CharField(max_length=20, help_text="the district confirming; 'city' for an administrator")
+    user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ruling", "district_code"], name="one_confirmation_each")]

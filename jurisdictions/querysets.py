@@ -141,3 +141,19 @@ class VerdictRecordQuerySet(models.QuerySet):
     def in_generation(self, generation) -> VerdictRecordQuerySet:
         """Records that were decided against `generation`."""
         return self.filter(generation=generation)
+
+
+class DisputeQuerySet(models.QuerySet):
+    def visible_to(self, scope) -> DisputeQuerySet:
+        """Disputes a user's scope may see: all for city-wide roles, else those touching their district/street."""
+        if scope.city_wide:
+            return self
+        if scope.district_code:
+            return self.filter(district_codes__contains=[scope.district_code])
+        if scope.street_code:
+            return self.filter(contested_codes__contains=[scope.street_code])
+        return self.none()
+
+    def open(self) -> DisputeQuerySet:
+        """Disputes not yet ruled or withdrawn."""
+        return self.filter(status__in=["open", "under_review"])

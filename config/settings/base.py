@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "rest_framework",
+    "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -77,6 +78,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # read by pyogrio (its own GDAL) and user input never reaches GDAL's SRS parser, so the warning is silenced.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
+AUTHENTICATION_BACKENDS = ["jurisdictions.auth.ShaoziModelBackend"]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -99,8 +104,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "config.api.error_handler",
-    "UNAUTHENTICATED_USER": None,
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # Token first, so an anonymous request to a protected endpoint gets 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "jurisdictions.auth.ShaoziTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
 }
 
@@ -129,6 +137,8 @@ SHAOZI = {
     "CO_HANDLER_MIN_SHARE": 0.05,
     # With an accuracy circle, a lead holding less than this fraction of the circle needs human review.
     "REVIEW_MIN_FRACTION": 0.8,
+    # Demo accounts (documented passwords) may log in; production settings turn this off.
+    "ALLOW_DEMO_USERS": True,
 }
 
 LOGGING = {

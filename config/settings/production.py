@@ -14,3 +14,6 @@ if "DATABASE_URL" not in os.environ:
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Demo accounts have published passwords: never let them in.
+SHAOZI = {**SHAOZI, "ALLOW_DEMO_USERS": False}  # noqa: F405

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from jurisdictions.demo import demo_users_create
 from jurisdictions.models import Area
 from jurisdictions.services import (
     BoundaryImportError,
@@ -55,3 +56,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(buildings.summary()))
         count = departments_load(source=DEMO / "departments.json")
         self.stdout.write(self.style.SUCCESS(f"职能部门 departments: {count}"))
+        users = demo_users_create()
+        self.stdout.write(self.style.SUCCESS(f"演示账号 demo accounts: {len(users)} (see docs/roles.md)"))
