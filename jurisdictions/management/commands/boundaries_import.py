@@ -1,9 +1,11 @@
 import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from jurisdictions.constants import AreaLevel
-from jurisdictions.services import BoundaryImportError, FieldMap, boundaries_import
+from jurisdictions.services import FieldMap, boundaries_import
+
+from ._reporting import run_reported
 
 
 class Command(BaseCommand):
@@ -34,8 +36,9 @@ class Command(BaseCommand):
             parent=options["parent_field"] or None,
             level=options["level_field"],
         )
-        try:
-            report = boundaries_import(
+        run_reported(
+            self,
+            lambda: boundaries_import(
                 source=source,
                 generation=options["generation"],
                 valid_from=options["valid_from"],
@@ -46,10 +49,5 @@ class Command(BaseCommand):
                 tolerance_m2=options["tolerance_m2"],
                 synthetic=options["synthetic"],
                 commit=commit,
-            )
-        except BoundaryImportError as exc:
-            if exc.report is not None:
-                self.stderr.write(exc.report.summary())
-            raise CommandError(str(exc)) from exc
-        style = self.style.WARNING if report.errors else self.style.SUCCESS
-        self.stdout.write(style(report.summary()))
+            ),
+        )

@@ -1,6 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from jurisdictions.services import BoundaryImportError, buildings_import
+from jurisdictions.services import buildings_import
+
+from ._reporting import run_reported
 
 
 class Command(BaseCommand):
@@ -20,8 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true", help="write (default: dry run with a report)")
 
     def handle(self, *args, source, commit, **options):
-        try:
-            report = buildings_import(
+        run_reported(
+            self,
+            lambda: buildings_import(
                 source=source,
                 code_field=options["code_field"],
                 name_field=options["name_field"],
@@ -30,9 +33,5 @@ class Command(BaseCommand):
                 layer=options["layer"],
                 synthetic=options["synthetic"],
                 commit=commit,
-            )
-        except BoundaryImportError as exc:
-            if exc.report is not None:
-                self.stderr.write(exc.report.summary())
-            raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(report.summary()))
+            ),
+        )

@@ -2,18 +2,19 @@ import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from jurisdictions.demo import demo_users_create
 from jurisdictions.models import Area
 from jurisdictions.services import (
-    BoundaryImportError,
     FieldMap,
     boundaries_import,
     buildings_import,
     departments_load,
 )
+
+from ._reporting import run_reported
 
 DEMO = Path(settings.BASE_DIR) / "fixtures" / "beijing"
 DEMO_GENERATION = "beijing-demo"
@@ -38,22 +39,18 @@ class Command(BaseCommand):
         ]
         for step in steps:
             self.stdout.write(f"导入 importing {step['source'].name} …")
-            try:
-                report = boundaries_import(
+            run_reported(
+                self,
+                lambda step=step: boundaries_import(
                     generation=DEMO_GENERATION,
                     valid_from=DEMO_VALID_FROM,
                     fields=FieldMap(),
                     activate=True,
                     commit=True,
                     **step,
-                )
-            except BoundaryImportError as exc:
-                if exc.report is not None:
-                    self.stderr.write(exc.report.summary())
-                raise CommandError(str(exc)) from exc
-            self.stdout.write(self.style.SUCCESS(report.summary()))
-        buildings = buildings_import(source=DEMO / "buildings.geojson", synthetic=True, commit=True)
-        self.stdout.write(self.style.SUCCESS(buildings.summary()))
+                ),
+            )
+        run_reported(self, lambda: buildings_import(source=DEMO / "buildings.geojson", synthetic=True, commit=True))
         count = departments_load(source=DEMO / "departments.json")
         self.stdout.write(self.style.SUCCESS(f"职能部门 departments: {count}"))
         users = demo_users_create()
