@@ -14,9 +14,10 @@ TEST_DAY = dt.date(2100, 6, 1)
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database gets the Beijing demo once per session (through the real importer)."""
+    """The test database gets the Beijing demo once per session (through the real importers)."""
     with django_db_blocker.unblock():
         call_command("demo_load", "--if-empty", verbosity=0)
+        call_command("gazetteer_demo_load", "--if-empty", verbosity=0)
 
 
 def square(x0, y0, size=1.0):

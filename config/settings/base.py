@@ -139,6 +139,8 @@ SHAOZI = {
     "REVIEW_MIN_FRACTION": 0.8,
     # Demo accounts (documented passwords) may log in; production settings turn this off.
     "ALLOW_DEMO_USERS": True,
+    # Other processes see a gazetteer reload after at most this long (the geocoder's in-process index).
+    "GEOCODER_CACHE_SECONDS": 300,
 }
 
 LOGGING = {

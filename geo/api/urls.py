@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("geocode", views.GeocodeView.as_view(), name="geocode"),
+    path("reverse", views.ReverseGeocodeView.as_view(), name="reverse-geocode"),
+]
