@@ -274,23 +274,21 @@ def straddle_rank(shares: list[tuple[Area, float]]) -> list[tuple[Area, float]]:
 
 
 def _decide_by_point(verdict: Verdict, generation: Generation) -> None:
+    """The documented tie rule: of the streets whose pieces cover the point (ST_Covers), the lowest code leads
+    and its parent is the district; only where no street covers it, the lowest covering district. The bulk
+    resolver (jurisdictions.bulk) indexes the same street pieces with the same rule, so both always agree.
+    Areas within BOUNDARY_TOLERANCE_M also count for `on_boundary` (an edge is rarely representable exactly).
+    """
     point = verdict.point
     tolerance = settings.SHAOZI["BOUNDARY_TOLERANCE_M"]
-    areas = list(
-        Area.objects.in_generation(generation)
-        .filter(level__in=[AreaLevel.DISTRICT, AreaLevel.STREET])
-        .near(point, tolerance)
-        .select_related("parent")
-        .order_by("level", "code")
-    )
+    in_generation = Area.objects.in_generation(generation).filter(level__in=[AreaLevel.DISTRICT, AreaLevel.STREET])
+    covering_ids = set(in_generation.covering(point).values_list("pk", flat=True))
+    areas = list(in_generation.near(point, tolerance).select_related("parent").order_by("level", "code"))
     districts = [a for a in areas if a.level == AreaLevel.DISTRICT]
     streets = [a for a in areas if a.level == AreaLevel.STREET]
-    lead = None
-    if districts:
-        own = [s for s in streets if s.parent_id == districts[0].pk]
-        lead = own[0] if own else districts[0]
-    elif streets:
-        lead = streets[0]
+    covering_streets = [a for a in streets if a.pk in covering_ids]
+    covering_districts = [a for a in districts if a.pk in covering_ids]
+    lead = (covering_streets or covering_districts or [None])[0]
     if lead is not None:
         _set_lead(verdict, lead, [])
         verdict.method = "point"
@@ -301,7 +299,7 @@ def _decide_by_point(verdict: Verdict, generation: Generation) -> None:
         ]
         names = "、".join(a.name for a in areas)
         verdict.needs_review = True
-        verdict.reasons.append(f"点位于共用边界上，涉及：{names}；按编码最小者牵头 point on a shared boundary")
+        verdict.reasons.append(f"点位于共用边界上，涉及：{names}；按编码最小的街道牵头 point on a shared boundary")
     if verdict.accuracy_m and lead is not None:
         _widen_by_accuracy(verdict, generation, lead)
     elif lead is None and verdict.accuracy_m:

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import disputes, views
+from . import batch, disputes, views
 
 urlpatterns = [
+    path("jurisdiction/batch", batch.JurisdictionBatchView.as_view(), name="jurisdiction-batch"),
     path("jurisdiction", views.JurisdictionView.as_view(), name="jurisdiction"),
     path("areas", views.AreaListView.as_view(), name="area-list"),
     path("topology", views.TopologyView.as_view(), name="topology"),
