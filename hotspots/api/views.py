@@ -1,0 +1,329 @@
+"""The hotspots API: every layer as a GeoJSON FeatureCollection, fix plans, worklists."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.gis.geos import Polygon
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from config.api import ApiError
+from hotspots import selectors, services
+from hotspots.constants import EmergingPattern, Layer
+from hotspots.models import FixPlan, Parcel
+from jurisdictions.constants import Role
+from jurisdictions.permissions import require, scope_for
+
+from .serializers import (
+    EmergingCellSerializer,
+    FixPlanCreateSerializer,
+    FixPlanSerializer,
+    FixPlanStatusSerializer,
+    HotspotCellSerializer,
+    IdleLotSerializer,
+    RepeatPlaceSerializer,
+)
+
+FILTERS = [
+    OpenApiParameter("bbox", OpenApiTypes.STR, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
+    OpenApiParameter("category", OpenApiTypes.STR, description="诉求分类编码前缀 category code prefix"),
+    OpenApiParameter("street", OpenApiTypes.STR, description="街道编码 street code"),
+    OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM-DD,YYYY-MM-DD: runs/places in the period"),
+    OpenApiParameter("run", OpenApiTypes.INT, description="分析批次 a run id (default: the latest)"),
+]
+
+
+def _bbox(value: str | None) -> Polygon | None:
+    if not value:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ApiError(
+            "invalid_bbox", "bbox 无效 invalid bbox; use minlon,minlat,maxlon,maxlat", {"bbox": value}
+        ) from None
+    if not (minx < maxx and miny < maxy and -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
+        raise ApiError("invalid_bbox", "bbox 无效 invalid bbox: need min < max within ±180/±90", {"bbox": value})
+    bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
+    bbox.srid = 4326
+    return bbox
+
+
+def _period(value: str | None) -> tuple[dt.date | None, dt.date | None]:
+    if not value:
+        return None, None
+    try:
+        start, end = (dt.date.fromisoformat(v) if v else None for v in value.split(","))
+    except ValueError:
+        raise ApiError(
+            "invalid_period", "period 无效 invalid period; use YYYY-MM-DD,YYYY-MM-DD", {"period": value}
+        ) from None
+    if start and end and start > end:
+        raise ApiError("invalid_period", "period 起止颠倒 period start is after its end", {"period": value})
+    return start, end
+
+
+def _run_id(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError("invalid_run", "run 须为整数 run must be an integer", {"run": value}) from None
+
+
+class LayerPagination(GeoJsonPagination):
+    page_size = 1000
+    page_size_query_param = "page_size"
+    max_page_size = 10000
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        run = getattr(self.request, "hotspots_run", None)
+        if run is not None:
+            response.data["run"] = {
+                "id": run.pk,
+                "layer": run.layer,
+                "source": run.source,
+                "synthetic": run.source == "synthetic",
+                "period": [run.period_start.isoformat(), run.period_end.isoformat()],
+                "category": run.category,
+                "params": run.params,
+                "summary": run.summary,
+                "timings": run.timings,
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            }
+        return response
+
+
+class _LayerView(ListAPIView):
+    """Shared filters: the run (by id or the latest for category/period), bbox, street."""
+
+    pagination_class = LayerPagination
+    layer: str = ""
+    category_selects_run = True
+    period_selects_run = True
+
+    def run(self):
+        params = self.request.query_params
+        start, end = _period(params.get("period")) if self.period_selects_run else (None, None)
+        run = selectors.run_get(
+            layer=self.layer,
+            run_id=_run_id(params.get("run")),
+            category=params.get("category") if self.category_selects_run else None,
+            start=start,
+            end=end,
+        )
+        if run is None:
+            raise ApiError(
+                "no_run",
+                "尚未计算该图层 this layer has not been computed yet; run manage.py hotspots_compute",
+                {"layer": self.layer},
+                404,
+            )
+        self.request.hotspots_run = run
+        return run
+
+    @extend_schema(parameters=FILTERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class RepeatPlaceListView(_LayerView):
+    """重复点位 Repeat places of the latest run: filter by bbox, category, street, period (activity), chronic."""
+
+    serializer_class = RepeatPlaceSerializer
+    layer = Layer.REPEAT_PLACES
+    category_selects_run = False
+    period_selects_run = False
+
+    def get_queryset(self):
+        params = self.request.query_params
+        start, end = _period(params.get("period"))
+        chronic = params.get("chronic")
+        return selectors.repeat_place_list(
+            run=self.run(),
+            bbox=_bbox(params.get("bbox")),
+            category=params.get("category"),
+            street=params.get("street"),
+            start=start,
+            end=end,
+            chronic=None if chronic in (None, "") else chronic.lower() in ("1", "true", "yes"),
+        )
+
+
+class HotspotCellListView(_LayerView):
+    """热点 Gi* cells of the latest run for the category (and period); `significant=1` for hot/cold only."""
+
+    serializer_class = HotspotCellSerializer
+    layer = Layer.HOTSPOTS
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.hotspot_cell_list(
+            run=self.run(),
+            bbox=_bbox(params.get("bbox")),
+            street=params.get("street"),
+            significant=params.get("significant", "").lower() in ("1", "true", "yes"),
+        )
+
+
+class EmergingCellListView(_LayerView):
+    """新兴热点 Emerging hot spot cells with a pattern; `pattern=new_hot,…` to choose patterns."""
+
+    serializer_class = EmergingCellSerializer
+    layer = Layer.EMERGING
+
+    def get_queryset(self):
+        params = self.request.query_params
+        patterns = [p for p in (params.get("pattern") or "").split(",") if p]
+        unknown = [p for p in patterns if p not in EmergingPattern.values]
+        if unknown:
+            raise ApiError("invalid_pattern", "模式无效 unknown pattern", {"pattern": unknown})
+        return selectors.emerging_cell_list(
+            run=self.run(), bbox=_bbox(params.get("bbox")), street=params.get("street"), patterns=patterns or None
+        )
+
+
+class IdleLotListView(_LayerView):
+    """闲置地块排序 Ranked idle lots with `rank` and every score component."""
+
+    serializer_class = IdleLotSerializer
+    layer = Layer.IDLE_LOTS
+    category_selects_run = False
+    period_selects_run = False
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.idle_lot_list(run=self.run(), bbox=_bbox(params.get("bbox")), street=params.get("street"))
+
+
+def _require_plan_writer(request, street_code: str) -> None:
+    """Fix plans are written by planners and city administrators, or by district/street staff for their own
+    streets; a refusal says why (403)."""
+    scope = scope_for(request.user)
+    require(
+        scope.role in (Role.ADMIN, Role.PLANNER)
+        or (scope.role in (Role.DISTRICT, Role.STREET) and bool(street_code) and scope.covers(street_code)),
+        scope,
+        "无权编辑该整治方案：需规划人员、市级管理员或所在区/街道工作人员 — not allowed to write this fix plan",
+        street=street_code,
+    )
+
+
+def _service_error(exc: services.HotspotsError) -> ApiError:
+    status = 409 if exc.code == "joint_case_unavailable" else 400
+    return ApiError(exc.code, exc.message, exc.details, status)
+
+
+class FixPlanListView(ListAPIView):
+    """整治方案 Fix plans as GeoJSON (GET, filter by bbox, street, status); POST creates one for a lot."""
+
+    serializer_class = FixPlanSerializer
+    pagination_class = LayerPagination
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(parameters=FILTERS[:1] + FILTERS[2:3])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.fix_plan_list(
+            bbox=_bbox(params.get("bbox")), street=params.get("street"), status=params.get("status")
+        )
+
+    @extend_schema(request=FixPlanCreateSerializer, responses={201: FixPlanSerializer})
+    def post(self, request):
+        data = FixPlanCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parcel = Parcel.objects.filter(code=data.validated_data["parcel"]).first()
+        if parcel is None:
+            raise ApiError("not_found", "没有该地块 no such parcel", {"parcel": data.validated_data["parcel"]}, 404)
+        _require_plan_writer(request, parcel.street_code)
+        try:
+            plan = services.fix_plan_create(
+                parcel=parcel, kind=data.validated_data["kind"], title=data.validated_data.get("title")
+            )
+        except services.HotspotsError as exc:
+            raise _service_error(exc) from exc
+        return Response(FixPlanSerializer(plan).data, status=201)
+
+
+def _plan(pk: int) -> FixPlan:
+    plan = FixPlan.objects.select_related("parcel").filter(pk=pk).first()
+    if plan is None:
+        raise ApiError("not_found", f"没有编号为 {pk} 的整治方案 no fix plan {pk}", {"id": pk}, 404)
+    return plan
+
+
+class FixPlanDetailView(APIView):
+    """单个整治方案 One fix plan as a GeoJSON Feature (the export)."""
+
+    @extend_schema(responses={200: FixPlanSerializer})
+    def get(self, request, pk: int):
+        response = Response(FixPlanSerializer(_plan(pk)).data)
+        if request.query_params.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="fix-plan-{pk}.geojson"'
+        return response
+
+
+class FixPlanStatusView(APIView):
+    """方案状态 Move a fix plan to another status."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=FixPlanStatusSerializer, responses={200: FixPlanSerializer})
+    def post(self, request, pk: int):
+        data = FixPlanStatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = _plan(pk)
+        _require_plan_writer(request, plan.street_code)
+        try:
+            plan = services.fix_plan_status_set(plan=plan, status=data.validated_data["status"])
+        except services.HotspotsError as exc:
+            raise _service_error(exc) from exc
+        return Response(FixPlanSerializer(plan).data)
+
+
+class FixPlanJointCaseView(APIView):
+    """吹哨 Start a joint case from a fix plan (409 until the joint case workflow exists)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: FixPlanSerializer})
+    def post(self, request, pk: int):
+        plan = _plan(pk)
+        _require_plan_writer(request, plan.street_code)
+        try:
+            plan = services.fix_plan_joint_case_start(plan=plan)
+        except services.HotspotsError as exc:
+            raise _service_error(exc) from exc
+        return Response(FixPlanSerializer(plan).data)
+
+
+class WorklistView(APIView):
+    """未诉先办清单 A street's worklist: new/consecutive/intensifying hot cells and chronic places, with reasons."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, street_code: str):
+        data = selectors.worklist(street_code=street_code)
+        features = []
+        for entry in data["entries"]:
+            geometry = entry.pop("geometry")
+            features.append({"type": "Feature", "geometry": _geojson(geometry), "properties": entry})
+        return Response(
+            {"type": "FeatureCollection", "street": data["street"], "runs": data["runs"], "features": features}
+        )
+
+
+def _geojson(geometry) -> dict:
+    import json
+
+    return json.loads(geometry.json)
