@@ -11,7 +11,7 @@ def test_planner_map_is_chinese_and_fully_local(client):
     html = response.content.decode()
     assert '<html lang="zh-Hans">' in html
     assert "管辖地图" in html
-    assert "/api/v1/areas?level=district" in html
+    assert "/tiles/areas/{z}/{x}/{y}.pbf" in html
     assert "/api/v1/jurisdiction" in html
     # Nothing may leave the machine: no absolute URL to any host in the page.
     assert re.findall(r"https?://", html) == []

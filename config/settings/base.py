@@ -128,6 +128,9 @@ SHAOZI = {
     # An XYZ tile URL template for deployments that have a basemap; empty means none (boundaries are the base).
     "BASEMAP_URL": os.environ.get("SHAOZI_BASEMAP_URL", ""),
     "BASEMAP_ATTRIBUTION": os.environ.get("SHAOZI_BASEMAP_ATTRIBUTION", ""),
+    # The system the basemap is drawn in: "wgs84" (OpenStreetMap-style) or "gcj02" (Amap, Tencent); with "gcj02"
+    # every overlay of the planner map is shifted to GCJ-02 (see docs/maps.md).
+    "BASEMAP_CRS": os.environ.get("SHAOZI_BASEMAP_CRS", "wgs84"),
     # Pieces of at most this many vertices are what point lookups test (ST_Subdivide).
     "SUBDIVIDE_MAX_VERTICES": 128,
     # Two areas count as both touching a point when it lies within this distance (metres) of each; a point

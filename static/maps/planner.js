@@ -1,38 +1,518 @@
-/* Shaozi planner map helpers: verdict popups and notices (zh-Hans first). */
-function shaoziEscape(text) {
-  return String(text).replace(/[&<>"']/g, function (c) {
-    return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-  });
-}
+/*
+ * 哨子 Shaozi planner map frame (zh-Hans first, English switch).
+ *
+ * shaoziPlanner(map, config) draws the vector-tile layers listed in `config.layers` (Leaflet.VectorGrid, SVG
+ * renderer), and adds the layer control, legends, filter panel, coordinate-system note, click → verdict popup
+ * and the permalink: centre, zoom, visible layers, filters and language live in the URL hash, e.g.
+ *   #map=12/39.91000/116.39000&layers=districts,streets&area=110102&at=2024-05-01&lang=en
+ * The state is exposed as window.shaozi for tests and debugging.
+ */
+(function (global) {
+  "use strict";
 
-function shaoziArea(area) {
-  return area ? shaoziEscape(area.name) + " <small>" + shaoziEscape(area.code) + "</small>" : "—";
-}
+  var TEXT = {
+    layers: {zh: "图层", en: "Layers"},
+    legend: {zh: "图例", en: "Legend"},
+    filters: {zh: "筛选", en: "Filters"},
+    all: {zh: "全部", en: "all"},
+    district: {zh: "区", en: "District"},
+    street: {zh: "街道/乡镇", en: "Street/township"},
+    community: {zh: "社区/村", en: "Community"},
+    generation: {zh: "边界版本", en: "Boundary version"},
+    point: {zh: "坐标 WGS-84", en: "Point (WGS-84)"},
+    lookingUp: {zh: "查询中…", en: "Looking up…"},
+    lookupFailed: {zh: "查询失败", en: "Lookup failed"},
+    onBoundary: {zh: "位于共用边界", en: "On a shared boundary"},
+    outside: {zh: "不在任何辖区内", en: "Outside every area"},
+    needsReview: {zh: "需人工复核", en: "Needs human review"},
+    lead: {zh: "主办", en: "Lead"},
+    coHandlers: {zh: "协办", en: "Co-handlers"},
+    method: {zh: "判定方式", en: "Decided by"},
+    reasons: {zh: "依据", en: "Reasons"},
+    apiObject: {zh: "接口对象", en: "API object"},
+    download: {zh: "下载 GeoJSON", en: "GeoJSON"},
+    clear: {zh: "清除筛选", en: "Clear filters"},
+    systemWgs84: {zh: "坐标系：WGS-84", en: "Coordinates: WGS-84"},
+    systemGcj02: {
+      zh: "坐标系：GCJ-02（与高德/腾讯底图一致，叠加图层已偏移）",
+      en: "Coordinates: GCJ-02 (as the Amap/Tencent basemap; overlays shifted)"
+    },
+    basemap: {zh: "底图", en: "Basemap"},
+    switchTo: {zh: "English", en: "中文"}
+  };
 
-function shaoziVerdictHtml(v) {
-  if (v.error) {
-    return '<span class="warn">' + shaoziEscape(v.error.message) + "</span>";
-  }
-  var rows = [
-    ["区 district", shaoziArea(v.district)],
-    ["街道/乡镇 street", shaoziArea(v.street)],
-    ["边界版本 generation", v.generation ? shaoziEscape(v.generation.name) : "—"],
-    ["坐标 WGS-84", v.point.coordinates.map(function (n) { return n.toFixed(6); }).join(", ")]
-  ];
-  var html = '<table class="shaozi-verdict" data-method="' + shaoziEscape(v.method) + '">';
-  rows.forEach(function (r) { html += "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>"; });
-  html += "</table>";
-  if (v.on_boundary) {
-    html += '<div class="warn">位于共用边界 on a shared boundary: ' +
-      v.candidates.map(function (c) { return shaoziEscape(c.name); }).join("、") + "</div>";
-  }
-  if (!v.district && !v.street) {
-    html += '<div class="warn">不在任何辖区内 outside every area</div>';
-  }
-  return html;
-}
+  var METHODS = {
+    rule: {zh: "裁定规则", en: "ruling"},
+    building: {zh: "建筑物归属", en: "building footprint"},
+    point: {zh: "点位所在辖区", en: "point in area"},
+    uncertain: {zh: "靠近边界，不确定", en: "near a boundary, uncertain"},
+    outside: {zh: "辖区外", en: "outside"}
+  };
 
-function shaoziNotice(text) {
-  var el = document.getElementById("shaozi-notice");
-  if (el) { el.textContent = text; el.hidden = false; }
-}
+  function escapeHtml(text) {
+    return String(text === undefined || text === null ? "" : text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function swatchSvg(style, geometry) {
+    var stroke = style.stroke === false ? "none" : (style.color || "#3388ff");
+    var width = style.weight === undefined ? 3 : style.weight;
+    var fill = style.fill ? (style.fillColor || style.color || "#3388ff") : "none";
+    var fillOpacity = style.fillOpacity === undefined ? 0.2 : style.fillOpacity;
+    var dash = style.dashArray ? ' stroke-dasharray="' + escapeHtml(style.dashArray) + '"' : "";
+    var shape = geometry === "point"
+      ? '<circle cx="9" cy="7" r="5"'
+      : '<rect x="2" y="2" width="14" height="10"';
+    return '<svg class="shaozi-swatch" width="18" height="14" aria-hidden="true">' + shape + ' stroke="' +
+      escapeHtml(stroke) + '" stroke-width="' + Math.min(width, 3) + '" fill="' + escapeHtml(fill) +
+      '" fill-opacity="' + fillOpacity + '"' + dash + "/></svg>";
+  }
+
+  function shaoziPlanner(map, config) {
+    var byId = {};
+    config.layers.forEach(function (cfg) { byId[cfg.id] = cfg; });
+    var state = {
+      lang: "zh",
+      visible: {},
+      filters: {}
+    };
+    config.layers.forEach(function (cfg) { state.visible[cfg.id] = !!cfg.show; });
+    config.filters.forEach(function (f) { state.filters[f.name] = ""; });
+
+    var shaozi = global.shaozi = {map: map, config: config, state: state, layers: {}, labels: {}, loads: {}};
+
+    function t(key) { return TEXT[key][state.lang]; }
+    function pick(pair) { return (pair && (pair[state.lang] || pair.zh)) || ""; }
+
+    // ---- the URL hash: the permalink -------------------------------------------------------------------
+    var lastHash = null;
+
+    function readHash() {
+      var out = {};
+      location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+        if (!part) { return; }
+        var i = part.indexOf("=");
+        var key = i < 0 ? part : part.slice(0, i);
+        out[decodeURIComponent(key)] = i < 0 ? "" : decodeURIComponent(part.slice(i + 1));
+      });
+      return out;
+    }
+
+    function applyHash(params) {
+      if (params.map) {
+        var bits = params.map.split("/").map(Number);
+        if (bits.length === 3 && bits.every(isFinite)) {
+          map.setView([bits[1], bits[2]], bits[0], {animate: false});
+        }
+      }
+      if (params.layers !== undefined) {
+        var wanted = params.layers ? params.layers.split(",") : [];
+        config.layers.forEach(function (cfg) { state.visible[cfg.id] = wanted.indexOf(cfg.id) >= 0; });
+      }
+      config.filters.forEach(function (f) {
+        state.filters[f.name] = params[f.name] || "";
+      });
+      state.lang = params.lang === "en" ? "en" : "zh";
+    }
+
+    function writeHash() {
+      var centre = map.getCenter();
+      var parts = ["map=" + map.getZoom() + "/" + centre.lat.toFixed(5) + "/" + centre.lng.toFixed(5)];
+      parts.push("layers=" + config.layers.filter(function (cfg) { return state.visible[cfg.id]; })
+        .map(function (cfg) { return cfg.id; }).join(","));
+      config.filters.forEach(function (f) {
+        if (state.filters[f.name]) { parts.push(f.name + "=" + encodeURIComponent(state.filters[f.name])); }
+      });
+      if (state.lang !== "zh") { parts.push("lang=" + state.lang); }
+      var hash = "#" + parts.join("&");
+      if (hash !== location.hash) {
+        history.replaceState(null, "", hash);
+      }
+      lastHash = hash;
+    }
+
+    // ---- vector tile layers ----------------------------------------------------------------------------
+    function query(cfg) {
+      var params = [];
+      Object.keys(cfg.fixed).forEach(function (k) { params.push(k + "=" + encodeURIComponent(cfg.fixed[k])); });
+      cfg.follows.forEach(function (name) {
+        if (state.filters[name]) { params.push(name + "=" + encodeURIComponent(state.filters[name])); }
+      });
+      if (config.system !== "wgs84") { params.push("crs=" + config.system); }
+      return params.join("&");
+    }
+
+    function tileUrl(cfg) {
+      var q = query(cfg);
+      return cfg.tiles + (q ? "?" + q : "");
+    }
+
+    function makeLayer(cfg) {
+      var styles = {};
+      styles[cfg.tile_layer] = cfg.style;
+      var layer = L.vectorGrid.protobuf(tileUrl(cfg), {
+        rendererFactory: L.svg.tile,
+        vectorTileLayerStyles: styles,
+        interactive: false,
+        zIndex: cfg.z_index,
+        className: "shaozi-layer shaozi-layer-" + cfg.id,
+        minZoom: 0,
+        maxZoom: 22
+      });
+      shaozi.loads[cfg.id] = 0;
+      layer.on("load", function () {
+        shaozi.loads[cfg.id] += 1;
+        document.body.setAttribute("data-loaded-" + cfg.id, String(shaozi.loads[cfg.id]));
+      });
+      shaozi.layers[cfg.id] = layer;
+      return layer;
+    }
+
+    // ---- labels (area names at a point inside each area, in the map's system) ------------------------------
+    function loadLabels(cfg) {
+      if (!cfg.labels) { return; }
+      var group = shaozi.labels[cfg.id] || (shaozi.labels[cfg.id] = L.layerGroup());
+      var params = ["level=" + cfg.labels, "crs=" + config.system];
+      cfg.follows.forEach(function (name) {
+        if (state.filters[name]) { params.push(name + "=" + encodeURIComponent(state.filters[name])); }
+      });
+      var url = config.urls.labels + "?" + params.join("&");
+      group.shaoziUrl = url;
+      fetch(url, {headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .then(function (data) {
+          if (group.shaoziUrl !== url) { return; }  // a newer filter change won
+          group.clearLayers();
+          data.labels.forEach(function (label) {
+            L.marker([label.lat, label.lon], {
+              interactive: false,
+              keyboard: false,
+              icon: L.divIcon({
+                className: "shaozi-label shaozi-label-" + label.level,
+                html: escapeHtml(label.name),
+                iconSize: null
+              })
+            }).addTo(group);
+          });
+          document.body.setAttribute("data-labels-" + cfg.id, String(data.labels.length));
+        })
+        .catch(function () { notice(pick({zh: "标注加载失败：", en: "labels failed: "}) + pick(cfg.title)); });
+    }
+
+    function syncLabels() {
+      config.layers.forEach(function (cfg) {
+        var group = shaozi.labels[cfg.id];
+        if (!group) { return; }
+        var show = state.visible[cfg.id] && map.getZoom() >= cfg.labels_min_zoom;
+        if (show && !map.hasLayer(group)) { group.addTo(map); }
+        if (!show && map.hasLayer(group)) { map.removeLayer(group); }
+      });
+    }
+
+    // ---- controls --------------------------------------------------------------------------------------
+    var layerControl = null;
+    var basemapLayer = null;
+
+    function layerName(cfg) {
+      return swatchSvg(cfg.style, cfg.geometry) + ' <span class="shaozi-layer-name" data-layer="' +
+        escapeHtml(cfg.id) + '">' + escapeHtml(pick(cfg.title)) + "</span>";
+    }
+
+    function buildLayerControl() {
+      if (layerControl) { layerControl.remove(); }
+      var overlays = {};
+      // Top layer first in the control.
+      config.layers.slice().reverse().forEach(function (cfg) { overlays[layerName(cfg)] = shaozi.layers[cfg.id]; });
+      var bases = {};
+      if (basemapLayer) { overlays[escapeHtml(t("basemap"))] = basemapLayer; }
+      layerControl = L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
+      var title = L.DomUtil.create("div", "shaozi-control-title");
+      title.textContent = t("layers");
+      var container = layerControl.getContainer();
+      var form = container.querySelector(".leaflet-control-layers-list");
+      form.insertBefore(title, form.firstChild);
+      container.parentNode.insertBefore(container, container.parentNode.firstChild);  // stay above the filters
+    }
+
+    var LegendControl = L.Control.extend({
+      options: {position: "bottomright"},
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "shaozi-legend shaozi-box");
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      }
+    });
+    var legend = new LegendControl().addTo(map);
+
+    function renderLegend() {
+      var html = '<div class="shaozi-control-title">' + escapeHtml(t("legend")) + "</div>";
+      var shown = 0;
+      config.layers.slice().reverse().forEach(function (cfg) {
+        if (!state.visible[cfg.id]) { return; }
+        shown += 1;
+        html += '<div class="shaozi-legend-layer" data-layer="' + escapeHtml(cfg.id) + '"><strong>' +
+          escapeHtml(pick(cfg.title)) + "</strong>";
+        cfg.legend.forEach(function (row) {
+          html += '<div class="shaozi-legend-row">' + swatchSvg(row.style, cfg.geometry) + " " +
+            escapeHtml(pick(row.label)) + "</div>";
+        });
+        if (pick(cfg.note)) { html += '<div class="shaozi-legend-note">' + escapeHtml(pick(cfg.note)) + "</div>"; }
+        if (cfg.api) {
+          html += '<a class="shaozi-legend-link" href="' + escapeHtml(cfg.api) + '" target="_blank">' +
+            escapeHtml(t("download")) + "</a>";
+        }
+        html += "</div>";
+      });
+      legend.getContainer().innerHTML = html;
+      legend.getContainer().hidden = shown === 0;
+    }
+
+    var FilterControl = L.Control.extend({
+      options: {position: "topright"},
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "shaozi-filters shaozi-box");
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      }
+    });
+    var filterControl = config.filters.length ? new FilterControl().addTo(map) : null;
+
+    // The district/street choices: every district and street of the generation in force, from the labels URL.
+    config.areas = [];
+    function loadAreaChoices() {
+      if (!config.filters.some(function (f) { return f.kind === "area"; })) { return; }
+      Promise.all(["district", "street"].map(function (level) {
+        return fetch(config.urls.labels + "?level=" + level, {headers: {"Accept": "application/json"}})
+          .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); });
+      })).then(function (results) {
+        config.areas = results[0].labels.concat(results[1].labels);
+        renderFilters();
+        document.body.setAttribute("data-area-choices", String(config.areas.length));
+      }).catch(function () { notice(pick({zh: "区划列表加载失败", en: "area list failed to load"})); });
+    }
+
+    function areaOptions(level, parent, selected) {
+      var html = '<option value="">' + escapeHtml(t("all")) + "</option>";
+      config.areas.forEach(function (a) {
+        if (a.level !== level || (parent !== null && a.parent !== parent)) { return; }
+        html += '<option value="' + escapeHtml(a.code) + '"' + (a.code === selected ? " selected" : "") + ">" +
+          escapeHtml(a.name) + "</option>";
+      });
+      return html;
+    }
+
+    function areaByCode(code) {
+      for (var i = 0; i < config.areas.length; i++) {
+        if (config.areas[i].code === code) { return config.areas[i]; }
+      }
+      return null;
+    }
+
+    function renderFilters() {
+      if (!filterControl) { return; }
+      var div = filterControl.getContainer();
+      var html = '<div class="shaozi-control-title">' + escapeHtml(t("filters")) + "</div>";
+      config.filters.forEach(function (f) {
+        var value = state.filters[f.name] || "";
+        if (f.kind === "area") {
+          var chosen = areaByCode(value);
+          var district = chosen ? (chosen.level === "district" ? chosen.code : chosen.parent) : "";
+          var street = chosen && chosen.level === "street" ? chosen.code : "";
+          html += '<label>' + escapeHtml(t("district")) + ' <select name="shaozi-district" data-filter="' +
+            escapeHtml(f.name) + '">' + areaOptions("district", null, district) + "</select></label>";
+          html += '<label>' + escapeHtml(t("street")) + ' <select name="shaozi-street" data-filter="' +
+            escapeHtml(f.name) + '"' + (district ? "" : " disabled") + ">" +
+            (district ? areaOptions("street", district, street) : '<option value="">' + escapeHtml(t("all")) +
+            "</option>") + "</select></label>";
+        } else if (f.kind === "date") {
+          html += "<label>" + escapeHtml(pick(f.label)) + ' <input type="date" name="shaozi-' + escapeHtml(f.name) +
+            '" data-filter="' + escapeHtml(f.name) + '" value="' + escapeHtml(value) + '"></label>';
+        } else if (f.kind === "choice") {
+          html += "<label>" + escapeHtml(pick(f.label)) + ' <select name="shaozi-' + escapeHtml(f.name) +
+            '" data-filter="' + escapeHtml(f.name) + '"><option value="">' + escapeHtml(t("all")) + "</option>";
+          f.choices.forEach(function (c) {
+            html += '<option value="' + escapeHtml(c) + '"' + (c === value ? " selected" : "") + ">" +
+              escapeHtml(c) + "</option>";
+          });
+          html += "</select></label>";
+        } else {
+          html += "<label>" + escapeHtml(pick(f.label)) + ' <input type="text" name="shaozi-' +
+            escapeHtml(f.name) + '" data-filter="' + escapeHtml(f.name) + '" value="' + escapeHtml(value) +
+            '"></label>';
+        }
+      });
+      html += '<button type="button" class="shaozi-clear">' + escapeHtml(t("clear")) + "</button>";
+      div.innerHTML = html;
+      Array.prototype.forEach.call(div.querySelectorAll("[data-filter]"), function (el) {
+        el.addEventListener("change", function () {
+          var name = el.getAttribute("data-filter");
+          if (el.name === "shaozi-district") {
+            setFilter(name, el.value);
+          } else if (el.name === "shaozi-street") {
+            var districtSelect = div.querySelector('select[name="shaozi-district"]');
+            setFilter(name, el.value || (districtSelect ? districtSelect.value : ""));
+          } else {
+            setFilter(name, el.value);
+          }
+        });
+      });
+      div.querySelector(".shaozi-clear").addEventListener("click", function () {
+        config.filters.forEach(function (f) { state.filters[f.name] = ""; });
+        filtersChanged();
+      });
+    }
+
+    function setFilter(name, value) {
+      state.filters[name] = value || "";
+      filtersChanged();
+    }
+
+    function filtersChanged() {
+      config.layers.forEach(function (cfg) {
+        var layer = shaozi.layers[cfg.id];
+        var url = tileUrl(cfg);
+        if (layer._url !== url) { layer.setUrl(url); }
+        loadLabels(cfg);
+      });
+      renderFilters();
+      writeHash();
+    }
+
+    var SystemControl = L.Control.extend({
+      options: {position: "bottomleft"},
+      onAdd: function () { return L.DomUtil.create("div", "shaozi-system"); }
+    });
+    var systemControl = new SystemControl().addTo(map);
+
+    function renderSystem() {
+      var el = systemControl.getContainer();
+      el.setAttribute("data-system", config.system);
+      el.textContent = t(config.system === "gcj02" ? "systemGcj02" : "systemWgs84");
+    }
+
+    // ---- language ----------------------------------------------------------------------------------------
+    function applyLang() {
+      document.documentElement.lang = state.lang === "en" ? "en" : "zh-Hans";
+      Array.prototype.forEach.call(document.querySelectorAll(".shaozi-t"), function (el) {
+        el.textContent = el.getAttribute("data-" + state.lang) || el.getAttribute("data-zh");
+      });
+      var button = document.getElementById("shaozi-lang");
+      if (button) { button.textContent = t("switchTo"); }
+      buildLayerControl();
+      renderLegend();
+      renderFilters();
+      renderSystem();
+    }
+
+    var langButton = document.getElementById("shaozi-lang");
+    if (langButton) {
+      langButton.addEventListener("click", function () {
+        state.lang = state.lang === "zh" ? "en" : "zh";
+        applyLang();
+        writeHash();
+      });
+    }
+
+    // ---- click → verdict ---------------------------------------------------------------------------------
+    function areaLink(area) {
+      if (!area) { return "—"; }
+      var href = config.urls.area.replace("CODE", encodeURIComponent(area.code)) +
+        (state.filters.at ? "?at=" + encodeURIComponent(state.filters.at) : "");
+      return escapeHtml(area.name) + ' <small>' + escapeHtml(area.code) + '</small> <a href="' + escapeHtml(href) +
+        '" target="_blank" title="' + escapeHtml(t("apiObject")) + '">↗</a>';
+    }
+
+    function verdictHtml(v) {
+      if (v.error) {
+        return '<span class="warn">' + escapeHtml(v.error.message) + "</span>";
+      }
+      var rows = [[t("district"), areaLink(v.district)], [t("street"), areaLink(v.street)]];
+      if (v.community) { rows.push([t("community"), areaLink(v.community)]); }
+      if (v.lead && (!v.street || v.lead.code !== v.street.code)) { rows.push([t("lead"), areaLink(v.lead)]); }
+      if (v.co_handlers && v.co_handlers.length) {
+        rows.push([t("coHandlers"), v.co_handlers.map(areaLink).join("<br>")]);
+      }
+      if (v.method) { rows.push([t("method"), escapeHtml(pick(METHODS[v.method]) || v.method)]); }
+      rows.push([t("generation"), v.generation ? escapeHtml(v.generation.name) : "—"]);
+      rows.push([t("point"), v.point.coordinates.map(function (n) { return n.toFixed(6); }).join(", ")]);
+      var html = '<table class="shaozi-verdict" data-method="' + escapeHtml(v.method) + '">';
+      rows.forEach(function (r) { html += "<tr><th>" + escapeHtml(r[0]) + "</th><td>" + r[1] + "</td></tr>"; });
+      html += "</table>";
+      if (v.on_boundary && v.candidates && v.candidates.length) {
+        html += '<div class="warn">' + escapeHtml(t("onBoundary")) + "：" +
+          v.candidates.map(function (c) { return escapeHtml(c.name || (c.area && c.area.name) || ""); }).join("、") +
+          "</div>";
+      }
+      if (v.needs_review) { html += '<div class="warn">' + escapeHtml(t("needsReview")) + "</div>"; }
+      if (!v.district && !v.street) { html += '<div class="warn">' + escapeHtml(t("outside")) + "</div>"; }
+      return html;
+    }
+
+    map.on("click", function (e) {
+      var lon = e.latlng.lng.toFixed(7), lat = e.latlng.lat.toFixed(7);
+      var popup = L.popup({maxWidth: 360}).setLatLng(e.latlng).setContent(escapeHtml(t("lookingUp"))).openOn(map);
+      var url = config.urls.jurisdiction + "?lon=" + lon + "&lat=" + lat + "&crs=" + config.system +
+        (state.filters.at ? "&at=" + encodeURIComponent(state.filters.at) : "");
+      fetch(url, {headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.json(); })
+        .then(function (v) { popup.setContent(verdictHtml(v)); })
+        .catch(function () { popup.setContent(escapeHtml(t("lookupFailed"))); });
+    });
+
+    // ---- wiring ------------------------------------------------------------------------------------------
+    applyHash(readHash());
+
+    if (config.basemap) {
+      basemapLayer = L.tileLayer(config.basemap.url, {
+        attribution: escapeHtml(config.basemap.attribution),
+        zIndex: 0,
+        maxZoom: 19
+      }).addTo(map);
+    }
+    config.layers.forEach(function (cfg) {
+      var layer = makeLayer(cfg);
+      if (state.visible[cfg.id]) { layer.addTo(map); }
+      loadLabels(cfg);
+    });
+    loadAreaChoices();
+
+    map.on("overlayadd overlayremove", function (e) {
+      config.layers.forEach(function (cfg) {
+        if (shaozi.layers[cfg.id] === e.layer) { state.visible[cfg.id] = e.type === "overlayadd"; }
+      });
+      syncLabels();
+      renderLegend();
+      writeHash();
+    });
+    map.on("moveend", writeHash);
+    map.on("zoomend", syncLabels);
+    global.addEventListener("hashchange", function () {
+      if (location.hash === lastHash) { return; }
+      applyHash(readHash());
+      config.layers.forEach(function (cfg) {
+        var layer = shaozi.layers[cfg.id];
+        if (state.visible[cfg.id] && !map.hasLayer(layer)) { layer.addTo(map); }
+        if (!state.visible[cfg.id] && map.hasLayer(layer)) { map.removeLayer(layer); }
+      });
+      applyLang();
+      filtersChanged();
+      syncLabels();
+    });
+
+    applyLang();
+    syncLabels();
+    writeHash();
+    return shaozi;
+  }
+
+  function notice(text) {
+    var el = document.getElementById("shaozi-notice");
+    if (el) { el.textContent = text; el.hidden = false; }
+  }
+
+  global.shaoziPlanner = shaoziPlanner;
+  global.shaoziEscape = escapeHtml;
+})(window);

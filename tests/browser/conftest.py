@@ -1,0 +1,172 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against the app served from a local thread.
+
+The server is Django's LiveServerThread (with the static files handler), started once for these tests. pytest-django's
+`live_server` is not used: requesting it makes every test a TransactionTestCase, which empties all tables after
+the test, and the Beijing demo the session loaded once would be gone for every test that follows. These pages
+only read, so the server simply reads the committed demo data; `page` unblocks database access for the test's
+duration so the server thread may connect.
+
+Every request the page makes is recorded; one that does not go to 127.0.0.1/localhost is aborted and counted.
+Console errors, page errors and HTTP errors are recorded too; `BrowserLog.assert_clean()` checks all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+
+
+@dataclass
+class BrowserLog:
+    """What a page did: requests, requests that left the machine, console errors, page errors, HTTP errors."""
+
+    requests: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
+
+    def tile_requests(self, layer: str = "areas") -> list[str]:
+        return [url for url in self.requests if f"/tiles/{layer}/" in url]
+
+    def assert_clean(self) -> None:
+        assert self.external == [], f"requests left the machine: {self.external}"
+        assert self.console_errors == [], f"console errors: {self.console_errors}"
+        assert self.page_errors == [], f"page errors: {self.page_errors}"
+        assert self.http_errors == [], f"HTTP errors: {self.http_errors}"
+        for url in self.requests:
+            parts = urlsplit(url)
+            assert parts.scheme in ("data", "blob") or parts.hostname in LOCAL_HOSTS, url
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob"):
+        return True
+    return parts.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture(scope="package")
+def map_server(django_db_setup):
+    """Base URL of the app served by a LiveServerThread on 127.0.0.1 (random port), static files included."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.terminate()
+
+
+@pytest.fixture(scope="package")
+def chromium(django_db_setup):
+    """Debian's Chromium, headless, launched by Playwright (which cannot download its own browser here).
+
+    Asks for the database first: while Playwright runs, its event loop lives in this thread and Django refuses
+    database calls here (see `in_thread`). Package scope: Playwright stops when the browser tests are done, so
+    the tests after them get a thread without a running loop.
+    """
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("SHAOZI_WITH_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing although SHAOZI_WITH_BROWSER=1 (scripts/setup.sh installs it)")
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(map_server, chromium, django_db_blocker):
+    """open_page(path, stubs=None) → (page, log): a fresh browser context on the app, every request recorded."""
+    contexts = []
+
+    def _open(path: str = "/", *, stubs: dict[str, tuple[str, bytes]] | None = None):
+        """`stubs` maps a local path prefix to (content type, body) answered by the browser itself."""
+        context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        contexts.append(context)
+        log = BrowserLog()
+
+        def route(route):
+            url = route.request.url
+            stub = next((v for k, v in (stubs or {}).items() if urlsplit(url).path.startswith(k)), None)
+            if stub is not None and is_local(url):
+                route.fulfill(status=200, content_type=stub[0], body=stub[1])
+            elif is_local(url):
+                route.continue_()
+            else:
+                log.external.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("request", lambda request: log.requests.append(request.url))
+        page.on("console", lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
+        page.on(
+            "response",
+            lambda response: (
+                log.http_errors.append(f"{response.status} {response.url}") if response.status >= 400 else None
+            ),
+        )
+        page.goto(map_server + path)
+        return page, log
+
+    with django_db_blocker.unblock():
+        yield _open
+    for context in contexts:
+        context.close()
+
+
+def in_thread(fn, *args, **kwargs):
+    """Run `fn` in a worker thread: Playwright's sync API keeps an event loop running in the test's thread,
+    and Django refuses database calls from a thread with a running loop."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # re-raised in the test thread
+            result["error"] = exc
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot of the page under artifacts/ (git-ignored) and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
