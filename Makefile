@@ -20,6 +20,7 @@ run:
 	$(PY) manage.py migrate --noinput; \
 	$(PY) manage.py demo_load --if-empty; \
 	$(PY) manage.py gazetteer_demo_load --if-empty; \
+	$(PY) manage.py complaints_demo_load --if-empty; \
 	$(PY) manage.py hotspots_demo_load --if-empty; \
 	echo "Shaozi 哨子: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"; \
 	exec $(PY) manage.py runserver --noreload $(HOST):$(PORT)
@@ -33,7 +34,8 @@ test:
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; exit $$status
 
 demo:
-	@$(SETUP); $(PY) manage.py migrate --noinput; $(PY) manage.py demo_load; $(PY) manage.py gazetteer_demo_load; $(PY) manage.py hotspots_demo_load
+	@$(SETUP); $(PY) manage.py migrate --noinput; $(PY) manage.py demo_load; $(PY) manage.py gazetteer_demo_load; \
+	  $(PY) manage.py complaints_demo_load; $(PY) manage.py hotspots_demo_load
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -18,6 +18,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("demo_load", "--if-empty", verbosity=0)
         call_command("gazetteer_demo_load", "--if-empty", verbosity=0)
+        call_command("complaints_demo_load", "--reference-only", verbosity=0)
 
 
 def square(x0, y0, size=1.0):

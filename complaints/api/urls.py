@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("complaints", views.ComplaintListView.as_view(), name="complaint-list"),
+    path("complaints/<int:pk>", views.ComplaintDetailView.as_view(), name="complaint-detail"),
+    path("complaints/<int:pk>/status", views.ComplaintStatusView.as_view(), name="complaint-status"),
+    path("complaints/<int:pk>/satisfaction", views.ComplaintSatisfactionView.as_view(), name="complaint-satisfaction"),
+    path("complaints/<int:pk>/returns", views.ComplaintReturnsView.as_view(), name="complaint-returns"),
+    path("complaint-returns", views.ReturnQueueView.as_view(), name="complaint-return-list"),
+    path("complaint-returns/<int:pk>/decision", views.ReturnDecisionView.as_view(), name="complaint-return-decision"),
+    path("complaint-categories", views.CategoryTreeView.as_view(), name="complaint-categories"),
+    path("complaint-imports", views.BulkImportListView.as_view(), name="complaint-import-list"),
+    path("complaint-imports/<int:pk>", views.BulkImportDetailView.as_view(), name="complaint-import-detail"),
+]

@@ -144,6 +144,11 @@ SHAOZI = {
     "ALLOW_DEMO_USERS": True,
     # Other processes see a gazetteer reload after at most this long (the geocoder's in-process index).
     "GEOCODER_CACHE_SECONDS": 300,
+    # Repeat complaints (重复诉求): same category within this radius (metres) and this many days back.
+    "REPEAT_RADIUS_M": 250.0,
+    "REPEAT_WINDOW_DAYS": 30,
+    # Opens a boundary dispute for a return (退单) the reviewer sends to dispute.
+    "RETURN_DISPUTE_OPENER": "complaints.hooks.open_return_dispute",
 }
 
 LOGGING = {

@@ -1,0 +1,188 @@
+"""Bulk intake speed: rows per second for a synthetic complaint file, conversion + verdict + write included.
+
+    DATABASE_URL=postgis://postgres@127.0.0.1:54329/shaozi .venv/bin/python bench/bench_intake.py [--rows 1000000]
+
+The run never touches the database DATABASE_URL names: it creates (and afterwards drops, unless --keep) a
+scratch database `bench_shaozi_complaints` on the same server, migrates it and loads the Beijing demo
+boundaries, departments, catalogue and calendars. The file is synthetic (fixed seed): points spread over the
+demo street cells, 30 % of them in GCJ-02, a year of receipt times, random third-level categories.
+
+It prints, for the whole import (reading the CSV, validation, GCJ-02 → WGS-84, working-day deadlines, the
+verdict for every row and the write of complaints, history and assignments):
+- rows/s with the resolver in use (`jurisdictions.bulk.resolve_points` when installed, else the PostGIS join);
+- when --compare is given, rows/s of the same file with the set-based PostGIS join forced, on a fresh table,
+  and the ratio; and whether both gave every row the same street.
+Nothing is asserted: the figures are for reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+os.environ["SHAOZI_TEST_DB"] = "bench_shaozi_complaints"
+
+SEED = 20250301
+
+
+def synthetic_file(path: Path, rows: int) -> None:
+    """Write `rows` synthetic complaints as CSV (deterministic)."""
+    from geo import coords
+
+    rng = np.random.default_rng(SEED)
+    streets = json.loads((ROOT / "fixtures" / "beijing" / "streets.geojson").read_text(encoding="utf-8"))["features"]
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in streets]
+    areas = np.array([s.area for s in shapes])
+    weights = 1 / np.sqrt(areas)
+    weights /= weights.sum()
+    counts = np.bincount(rng.choice(len(shapes), size=rows, p=weights), minlength=len(shapes))
+    lon = np.empty(rows)
+    lat = np.empty(rows)
+    at = 0
+    for shape, count in zip(shapes, counts, strict=True):
+        got = 0
+        minx, miny, maxx, maxy = shape.bounds
+        while got < count:
+            xs = rng.uniform(minx, maxx, count * 3 + 16)
+            ys = rng.uniform(miny, maxy, count * 3 + 16)
+            inside = shapely.contains_xy(shape, xs, ys)
+            take = min(int(inside.sum()), count - got)
+            lon[at + got : at + got + take] = xs[inside][:take]
+            lat[at + got : at + got + take] = ys[inside][:take]
+            got += take
+        at += count
+    order = rng.permutation(rows)
+    lon, lat = lon[order], lat[order]
+    gcj = rng.random(rows) < 0.3
+    glon, glat = coords.wgs84_to_gcj02(lon[gcj], lat[gcj])
+    lon[gcj], lat[gcj] = glon, glat
+    catalogue = json.loads((ROOT / "fixtures" / "complaints" / "catalogue.json").read_text(encoding="utf-8"))
+    leaves = [leaf["code"] for top in catalogue["categories"] for mid in top["children"] for leaf in mid["children"]]
+    start = np.datetime64("2025-01-01T00:00:00")
+    seconds = np.sort(rng.integers(0, 365 * 86400, rows))
+    received = (start + seconds.astype("timedelta64[s]")).astype(str)
+    frame = pd.DataFrame(
+        {
+            "external_id": np.char.add("BENCH", np.arange(1, rows + 1).astype(str)),
+            "received_at": np.char.add(received.astype(str), "+08:00"),
+            "channel": rng.choice(["phone", "app", "wechat", "web"], rows),
+            "category": rng.choice(leaves, rows),
+            "description": "合成基准数据 synthetic benchmark row",
+            "address": "",
+            "lon": np.round(lon, 7),
+            "lat": np.round(lat, 7),
+            "crs": np.where(gcj, "gcj02", "wgs84"),
+        }
+    )
+    frame.to_csv(path, index=False)
+
+
+def setup_database():
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    from jurisdictions.models import Area
+
+    if not Area.objects.exists():
+        call_command("demo_load", verbosity=0)
+    call_command("complaints_demo_load", "--reference-only", verbosity=0)
+    return connection
+
+
+def run_import(path: Path, batch_size: int, force_sql: bool) -> tuple[float, object]:
+    from complaints import bulk
+
+    original = bulk._resolver
+    if force_sql:
+        bulk._resolver = lambda: None
+    try:
+        started = time.perf_counter()
+        record = bulk.complaints_import(source=path, batch_size=batch_size, by="bench")
+        return time.perf_counter() - started, record
+    finally:
+        bulk._resolver = original
+
+
+def clear():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE complaints_repeatlink, complaints_returnrequest, complaints_assignment, complaints_statuschange,"
+            " complaints_complaint, complaints_bulkrowerror, complaints_bulkimport"
+        )
+
+
+def street_of_each():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT external_id, street_code FROM complaints_complaint")
+        return dict(cursor.fetchall())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=50_000)
+    parser.add_argument("--compare", action="store_true", help="also run with the PostGIS join forced")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    connection = setup_database()
+    from complaints import bulk
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "complaints.csv"
+            started = time.perf_counter()
+            synthetic_file(path, args.rows)
+            made = time.perf_counter() - started
+            print(f"file: {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, made in {made:.1f} s")
+            resolver = "jurisdictions.bulk.resolve_points" if bulk._resolver() else "PostGIS join (ST_Covers on pieces)"
+            clear()
+            seconds, record = run_import(path, args.batch_size, force_sql=False)
+            print(
+                f"import [{resolver}]: {record.rows_created:,} created, {record.rows_bad} bad in {seconds:.1f} s "
+                f"= {record.rows_created / seconds:,.0f} rows/s"
+            )
+            seconds_again, record_again = run_import(path, args.batch_size, force_sql=False)
+            print(
+                f"re-run (all existing, idempotent): {record_again.rows_existing:,} skipped, "
+                f"{record_again.rows_created} created in {seconds_again:.1f} s "
+                f"= {args.rows / seconds_again:,.0f} rows/s"
+            )
+            if args.compare and bulk._resolver() is not None:
+                first = street_of_each()
+                clear()
+                sql_seconds, sql_record = run_import(path, args.batch_size, force_sql=True)
+                second = street_of_each()
+                same = sum(1 for key, code in first.items() if second.get(key) == code)
+                print(
+                    f"import [PostGIS join]: {sql_record.rows_created:,} in {sql_seconds:.1f} s "
+                    f"= {sql_record.rows_created / sql_seconds:,.0f} rows/s; in-process is "
+                    f"{sql_seconds / seconds:.2f}x; same street for {same:,}/{len(first):,} rows"
+                )
+    finally:
+        if not args.keep:
+            connection.creation.destroy_test_db("bench_shaozi_complaints", verbosity=0, keepdb=False)
+
+
+if __name__ == "__main__":
+    main()

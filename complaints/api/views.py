@@ -1,0 +1,357 @@
+"""Native complaint API. Open for now: writes go through services that take `by`, where permission checks go."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from django.contrib.gis.geos import Polygon
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status as http
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from complaints import bulk, selectors, services
+from complaints.constants import Status
+from complaints.deadlines import LOCAL_TZ
+from complaints.models import ReturnRequest
+from config.api import ApiError
+
+from .serializers import (
+    BulkImportSerializer,
+    ComplaintDetailSerializer,
+    ComplaintFeatureSerializer,
+    ComplaintInputSerializer,
+    ReturnDecisionInputSerializer,
+    ReturnInputSerializer,
+    ReturnRequestSerializer,
+    SatisfactionInputSerializer,
+    StatusInputSerializer,
+)
+
+
+def _service_error(exc: services.ComplaintError) -> ApiError:
+    return ApiError(exc.code, exc.message, exc.details, exc.status_code)
+
+
+def _user(request):
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def parse_bbox(value: str | None) -> Polygon | None:
+    if not value:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ApiError(
+            "invalid_bbox", "bbox 无效 invalid bbox; use minlon,minlat,maxlon,maxlat", {"bbox": value}
+        ) from None
+    if not (minx < maxx and miny < maxy and -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
+        raise ApiError("invalid_bbox", "bbox 无效 invalid bbox: need min < max within ±180/±90", {"bbox": value})
+    bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
+    bbox.srid = 4326
+    return bbox
+
+
+def parse_time(value: str | None, name: str, *, end: bool = False) -> dt.datetime | None:
+    """An ISO date or date-time (Beijing time when no offset); a bare date as `end` means the next midnight."""
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value) if len(value) == 10 else None
+        if day is None:
+            raise ApiError(
+                "invalid_time", f"{name} 须为 ISO 8601 日期或时间 must be an ISO 8601 date or time", {name: value}
+            )
+        if end:
+            day += dt.timedelta(days=1)
+        moment = dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ)
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment
+
+
+class ComplaintPagination(GeoJsonPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("bbox", OpenApiTypes.STR, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
+    OpenApiParameter("received_from", OpenApiTypes.DATETIME, description="受理时间起 from (inclusive)"),
+    OpenApiParameter("received_to", OpenApiTypes.DATETIME, description="受理时间止 to (a date includes that day)"),
+    OpenApiParameter("category", OpenApiTypes.STR, description="分类编码（任意级）category code, any level"),
+    OpenApiParameter("status", OpenApiTypes.STR, description="状态，逗号分隔 statuses, comma-separated"),
+    OpenApiParameter("street", OpenApiTypes.STR, description="街道编码 street code"),
+    OpenApiParameter("district", OpenApiTypes.STR, description="区编码 district code"),
+    OpenApiParameter("overdue", OpenApiTypes.BOOL, description="超期 only late (true) or not late (false)"),
+]
+
+
+class ComplaintListView(ListAPIView):
+    """诉求 Complaints: list as a paginated GeoJSON FeatureCollection, or take a new one in."""
+
+    serializer_class = ComplaintFeatureSerializer
+    pagination_class = ComplaintPagination
+    parser_classes = [JSONParser]
+
+    @extend_schema(parameters=LIST_PARAMETERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def get_queryset(self):
+        params = self.request.query_params
+        statuses = [s for s in (params.get("status") or "").split(",") if s]
+        unknown = [s for s in statuses if s not in Status.values]
+        if unknown:
+            raise ApiError(
+                "invalid_status", f"状态无效 unknown status; use {', '.join(Status.values)}", {"status": unknown}
+            )
+        overdue = params.get("overdue")
+        if overdue not in (None, "", "true", "false"):
+            raise ApiError("invalid_overdue", "overdue 须为 true 或 false", {"overdue": overdue})
+        return selectors.complaint_list(
+            bbox=parse_bbox(params.get("bbox")),
+            received_from=parse_time(params.get("received_from"), "received_from"),
+            received_to=parse_time(params.get("received_to"), "received_to", end=True),
+            category=params.get("category") or None,
+            status=statuses or None,
+            street=params.get("street") or None,
+            district=params.get("district") or None,
+            overdue=None if overdue in (None, "") else overdue == "true",
+        )
+
+    @extend_schema(request=ComplaintInputSerializer, responses={201: ComplaintDetailSerializer})
+    def post(self, request):
+        """Take a complaint in; the same external_id again returns the stored one with 200."""
+        data = ComplaintInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        geometry = values.pop("geometry", None)
+        if geometry is not None:
+            values["lon"], values["lat"] = geometry
+        try:
+            result = services.complaint_intake(data=services.IntakeData(**values), by=_user(request))
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        complaint = selectors.complaint_get(pk=result.complaint.pk)
+        code = http.HTTP_201_CREATED if result.created else http.HTTP_200_OK
+        body = ComplaintDetailSerializer(complaint, context={"now": timezone.now()}).data
+        return Response(body, status=code, headers={"Location": f"/api/v1/complaints/{complaint.pk}"})
+
+
+def _complaint_or_404(pk: int):
+    complaint = selectors.complaint_get(pk=pk)
+    if complaint is None:
+        raise ApiError("not_found", f"没有编号为 {pk} 的诉求 no complaint {pk}", {"id": pk}, 404)
+    return complaint
+
+
+class ComplaintDetailView(APIView):
+    """单个诉求 One complaint with its verdict, history, assignments, returns and repeats."""
+
+    @extend_schema(responses={200: ComplaintDetailSerializer})
+    def get(self, request, pk: int):
+        complaint = _complaint_or_404(pk)
+        return Response(ComplaintDetailSerializer(complaint, context={"now": timezone.now()}).data)
+
+
+class ComplaintStatusView(APIView):
+    """办理状态 Move a complaint along its lifecycle (签收、办理中、办结、结案、重新办理)."""
+
+    @extend_schema(request=StatusInputSerializer, responses={200: ComplaintDetailSerializer})
+    def post(self, request, pk: int):
+        complaint = _complaint_or_404(pk)
+        data = StatusInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.complaint_transition(
+                complaint=complaint,
+                to=data.validated_data["status"],
+                by=_user(request),
+                note=data.validated_data["note"],
+            )
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(ComplaintDetailSerializer(_complaint_or_404(pk), context={"now": timezone.now()}).data)
+
+
+class ComplaintSatisfactionView(APIView):
+    """满意度 The caller's rating of a resolved complaint."""
+
+    @extend_schema(request=SatisfactionInputSerializer, responses={200: ComplaintDetailSerializer})
+    def post(self, request, pk: int):
+        complaint = _complaint_or_404(pk)
+        data = SatisfactionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.complaint_rate(
+                complaint=complaint, satisfaction=data.validated_data["satisfaction"], by=_user(request)
+            )
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(ComplaintDetailSerializer(_complaint_or_404(pk), context={"now": timezone.now()}).data)
+
+
+class ComplaintReturnsView(APIView):
+    """退单 A unit returns a complaint with a reason code and a note; it joins the review queue."""
+
+    @extend_schema(request=ReturnInputSerializer, responses={201: ReturnRequestSerializer})
+    def post(self, request, pk: int):
+        complaint = _complaint_or_404(pk)
+        data = ReturnInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        assignment = None
+        if values.get("assignment"):
+            assignment = complaint.assignments.filter(pk=values["assignment"]).first()
+            if assignment is None:
+                raise ApiError("not_found", "没有该派单 no such assignment", {"assignment": values["assignment"]}, 404)
+        try:
+            request_row = services.complaint_return(
+                complaint=complaint,
+                reason=values["reason"],
+                note=values["note"],
+                assignment=assignment,
+                suggested_code=values["suggested_code"],
+                by=_user(request),
+            )
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(ReturnRequestSerializer(request_row).data, status=http.HTTP_201_CREATED)
+
+
+class ReturnQueueView(ListAPIView):
+    """退单审核队列 Returns waiting for review (or all with decision=all)."""
+
+    serializer_class = ReturnRequestSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("decision", OpenApiTypes.STR, description="pending (default) | … | all")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        decision = self.request.query_params.get("decision") or "pending"
+        return selectors.return_queue(decision=None if decision == "all" else decision)
+
+
+class ReturnDecisionView(APIView):
+    """退单审核 Decide a return: re-dispatch to another unit, reject it, or turn it into a boundary dispute."""
+
+    @extend_schema(request=ReturnDecisionInputSerializer, responses={200: ReturnRequestSerializer})
+    def post(self, request, pk: int):
+        row = ReturnRequest.objects.filter(pk=pk).first()
+        if row is None:
+            raise ApiError("not_found", f"没有编号为 {pk} 的退单 no return {pk}", {"id": pk}, 404)
+        data = ReturnDecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        by = _user(request)
+        try:
+            if values["decision"] == "redispatched":
+                if not values.get("to"):
+                    raise ApiError("to_required", "改派须指定单位 give `to`: an area or department code", {})
+                services.return_redispatch(return_request=row, to_code=values["to"], by=by, note=values["note"])
+            elif values["decision"] == "rejected":
+                services.return_reject(return_request=row, by=by, note=values["note"])
+            else:
+                services.return_dispute(return_request=row, by=by, note=values["note"])
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        row.refresh_from_db()
+        return Response(ReturnRequestSerializer(row).data)
+
+
+class CategoryTreeView(APIView):
+    """诉求分类目录 The three-level complaint catalogue."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response({"categories": selectors.category_tree()})
+
+
+class BulkImportListView(APIView):
+    """批量导入 Upload a CSV / GeoJSON / GeoPackage file; it is imported batch by batch before the reply."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09", "cgcs2000"]},
+                    "batch_size": {"type": "integer"},
+                },
+            }
+        },
+        responses={201: BulkImportSerializer},
+    )
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApiError("file_required", "请上传文件 upload a file in the `file` field", {})
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in bulk.FORMATS:
+            raise ApiError(
+                "unsupported_format", "不支持的文件类型 use .csv, .geojson or .gpkg", {"file": upload.name}, 415
+            )
+        try:
+            batch_size = int(request.data.get("batch_size") or bulk.DEFAULT_BATCH)
+        except ValueError:
+            raise ApiError("invalid_batch_size", "batch_size 须为正整数 must be a positive integer", {}) from None
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"upload{suffix}"
+            with path.open("wb") as handle:
+                for chunk in upload.chunks():
+                    handle.write(chunk)
+            try:
+                record = bulk.complaints_import(
+                    source=path,
+                    crs=request.data.get("crs") or "wgs84",
+                    batch_size=batch_size,
+                    by=_user(request),
+                    source_name=upload.name,
+                )
+            except bulk.BulkImportError as exc:
+                raise ApiError("import_failed", str(exc), {"file": upload.name}, 400) from exc
+        return Response(
+            BulkImportSerializer(record).data,
+            status=http.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/complaint-imports/{record.pk}"},
+        )
+
+
+class BulkImportDetailView(APIView):
+    """一次批量导入 One import: counts and the row-numbered error report."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("errors_limit", OpenApiTypes.INT, description="default 1000")],
+        responses={200: BulkImportSerializer},
+    )
+    def get(self, request, pk: int):
+        record = selectors.bulk_import_get(pk=pk)
+        if record is None:
+            raise ApiError("not_found", f"没有编号为 {pk} 的导入 no import {pk}", {"id": pk}, 404)
+        try:
+            limit = max(0, int(request.query_params.get("errors_limit") or 1000))
+        except ValueError:
+            raise ApiError("invalid_errors_limit", "errors_limit 须为整数 must be an integer", {}) from None
+        return Response(BulkImportSerializer(record, context={"errors_limit": limit}).data)

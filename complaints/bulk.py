@@ -1,0 +1,765 @@
+"""Bulk intake (批量导入) of complaint files — CSV, GeoJSON, GeoPackage — up to millions of rows.
+
+How it stays correct:
+- Each batch is one transaction: its complaints, their history and assignments, its bad-row report and the
+  import's counters commit together or not at all. Killing the import loses at most the batch in flight.
+- Idempotent on external ids: INSERT … ON CONFLICT (external_id) DO NOTHING, so re-running a file after a
+  crash (or twice) finishes it without duplicates.
+- Bad rows are found by vectorised validation before anything is written and reported by 1-based row number
+  (header not counted); good neighbours are written. Should the database still refuse a batch, it is split in
+  halves (savepoints) until the refusing rows are isolated and reported; the rest is written.
+
+How it is fast: validation, coordinate conversion (geo.coords, vectorised), generation choice and deadlines
+(working-day calendar, vectorised) run on numpy arrays; rows go to a temporary table by COPY; the verdict is
+computed for the whole batch, either by `jurisdictions.bulk.resolve_points` when that module is installed, or
+by one set-based PostGIS join (ST_Covers against the subdivided pieces) — which is also the reference the
+in-process resolver is measured against; then one INSERT … SELECT writes complaints, history and assignments.
+
+Bulk rows get the point verdict (method point / outside; boundary points flagged for review). Rules and
+building footprints need per-point work and are not applied here; repeats are not linked at bulk intake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg2
+from django.db import DatabaseError, connection, connections, transaction
+from django.utils import timezone
+
+from geo import coords
+from jurisdictions.models import Area, AreaPiece, Department, Generation
+
+from .constants import Channel, ImportState, LocationSource, Satisfaction, Status, Urgency
+from .deadlines import WorkCalendar
+from .models import Assignment, BulkImport, BulkRowError, Category, Complaint, StatusChange
+from .services import actor
+
+FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+DEFAULT_BATCH = 50_000
+MAX_TEXT = {"external_id": 64, "address": 300}
+Progress = Callable[[int], None]
+
+
+class BulkImportError(Exception):
+    """The file as a whole cannot be imported (unreadable, unknown format, missing columns)."""
+
+
+def _resolver():
+    """`jurisdictions.bulk.resolve_points` when installed, else None (the SQL join is used)."""
+    try:
+        module = importlib.import_module("jurisdictions.bulk")
+    except ImportError:
+        return None
+    return getattr(module, "resolve_points", None)
+
+
+# --- reading -----------------------------------------------------------------------------------------------------
+
+
+def file_format(path: Path, declared: str | None = None) -> str:
+    if declared:
+        if declared not in set(FORMATS.values()):
+            raise BulkImportError(f"不支持的格式 unsupported format {declared!r}; use csv, geojson or gpkg")
+        return declared
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise BulkImportError(
+            f"不支持的文件类型 unsupported file type {path.suffix!r}: use .csv, .geojson, .gpkg"
+        ) from None
+
+
+def read_chunks(path: Path, fmt: str, batch_size: int) -> Iterator[pd.DataFrame]:
+    """Chunks of the file as string columns (lon/lat from point geometries for spatial formats)."""
+    if fmt == "csv":
+        try:
+            reader = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                chunksize=batch_size,
+                encoding="utf-8-sig",
+                skipinitialspace=True,
+            )
+            yield from reader
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise BulkImportError(f"无法读取 CSV cannot read CSV: {exc}") from exc
+        return
+    import pyogrio
+
+    try:
+        total = pyogrio.read_info(path)["features"]
+    except Exception as exc:  # pyogrio raises several GDAL error types; all mean "unreadable"
+        raise BulkImportError(f"无法读取 cannot read {path.name}: {exc}") from exc
+    for start in range(0, max(total, 0), batch_size):
+        frame = pyogrio.read_dataframe(path, skip_features=start, max_features=batch_size)
+        if frame.crs is not None and not frame.crs.is_geographic:
+            frame = frame.to_crs(4326)
+        geoms = frame.geometry.values
+        kinds = np.asarray(geoms.geom_type, dtype=object)
+        is_point = kinds == "Point"
+        x = np.full(len(frame), np.nan)
+        y = np.full(len(frame), np.nan)
+        x[is_point] = geoms[is_point].x
+        y[is_point] = geoms[is_point].y
+        out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        out = out.astype(object).where(out.notna(), "").astype(str)
+        out["lon"] = np.where(is_point, np.char.mod("%.10f", x), "")
+        out["lat"] = np.where(is_point, np.char.mod("%.10f", y), "")
+        out["_geometry_kind"] = np.where(is_point, "", kinds.astype(str))
+        yield out
+
+
+# --- validation --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reference:
+    """What a batch is checked and resolved against, read once per import."""
+
+    categories: dict[str, tuple[int, str, str]]  # code → (id, urgency, department role)
+    generations: list[Generation]
+    calendar: WorkCalendar
+    crs: str
+    by: str
+
+    @classmethod
+    def load(cls, *, crs: str, by: str) -> Reference:
+        from .services import calendar
+
+        categories = {
+            code: (pk, urgency, role)
+            for pk, code, urgency, role in Category.objects.leaves()
+            .active()
+            .values_list("pk", "code", "urgency", "department_role")
+        }
+        generations = list(Generation.objects.active().order_by("valid_from", "id"))
+        return cls(categories=categories, generations=generations, calendar=calendar(), crs=crs, by=by)
+
+
+@dataclass
+class Batch:
+    """A validated chunk: the good rows as columns ready for COPY, and the bad rows' errors."""
+
+    good: pd.DataFrame
+    bad: dict[int, dict[str, str]] = field(default_factory=dict)  # row → {field: message}
+    external_ids: dict[int, str] = field(default_factory=dict)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].fillna("").astype(str).str.strip()
+    return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+
+
+def _choice(values: pd.Series, allowed, default: str) -> tuple[pd.Series, np.ndarray]:
+    filled = values.where(values != "", default)
+    return filled, ~filled.isin(list(allowed)).to_numpy()
+
+
+def _parse_times(text: pd.Series) -> pd.Series:
+    """ISO 8601 text → UTC timestamps; text without an offset is Beijing time."""
+    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    text = text.where(has_offset | (text == ""), text + "+08:00")
+    return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+
+
+def _numbers(text: pd.Series) -> np.ndarray:
+    return pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
+
+
+def validate(frame: pd.DataFrame, first_row: int, ref: Reference, seen: dict[str, int]) -> Batch:
+    """Check a chunk column by column; `seen` (external id → row) carries across chunks to catch repeats."""
+    n = len(frame)
+    rows = np.arange(first_row, first_row + n)
+    errors: dict[str, np.ndarray] = {}
+    messages: dict[str, str] = {}
+
+    def flag(name: str, mask: np.ndarray, message: str) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            errors[name] = errors.get(name, np.zeros(n, bool)) | mask
+            messages.setdefault(name, message)
+
+    ext = _column(frame, "external_id")
+    flag("external_id", (ext == "").to_numpy(), "必填 required")
+    flag("external_id", (ext.str.len() > MAX_TEXT["external_id"]).to_numpy(), "过长 longer than 64")
+    duplicate = np.zeros(n, bool)
+    first_seen = {}
+    for i, value in enumerate(ext.tolist()):
+        if not value:
+            continue
+        if value in seen:
+            duplicate[i] = True
+            first_seen[i] = seen[value]
+        else:
+            seen[value] = int(rows[i])
+    received = _parse_times(_column(frame, "received_at"))
+    flag("received_at", received.isna().to_numpy(), "须为 ISO 8601 时间 must be an ISO 8601 time")
+    category = _column(frame, "category")
+    known = category.map(lambda c: ref.categories.get(c))
+    flag("category", known.isna().to_numpy(), "未知分类 unknown third-level category code")
+    default_urgency = known.map(lambda k: k[1] if isinstance(k, tuple) else Urgency.GENERAL)
+    urgency = _column(frame, "urgency")
+    urgency = urgency.where(urgency != "", default_urgency)
+    flag("urgency", ~urgency.isin(Urgency.values).to_numpy(), f"须为 must be one of {', '.join(Urgency.values)}")
+    channel, bad = _choice(_column(frame, "channel"), Channel.values, Channel.BULK)
+    flag("channel", bad, f"须为 must be one of {', '.join(Channel.values)}")
+    source, bad = _choice(_column(frame, "location_source"), LocationSource.values, LocationSource.GPS)
+    flag("location_source", bad, f"须为 must be one of {', '.join(LocationSource.values)}")
+    status = _column(frame, "status")
+    flag("status", ~(status.isin(Status.values) | (status == "")).to_numpy(), "未知状态 unknown status")
+    satisfaction = _column(frame, "satisfaction")
+    flag(
+        "satisfaction",
+        ~(satisfaction.isin(Satisfaction.values) | (satisfaction == "")).to_numpy(),
+        f"须为 must be one of {', '.join(Satisfaction.values)}",
+    )
+    address = _column(frame, "address")
+    flag("address", (address.str.len() > MAX_TEXT["address"]).to_numpy(), "过长 longer than 300")
+    if "_geometry_kind" in frame.columns:
+        kind = frame["_geometry_kind"].astype(str)
+        flag("geometry", (kind != "").to_numpy(), "须为点 must be a Point")
+    lon = _numbers(_column(frame, "lon"))
+    lat = _numbers(_column(frame, "lat"))
+    flag("lon", ~(np.isfinite(lon) & (np.abs(lon) <= 180)), "须为 -180–180 的数 must be a number in -180–180")
+    flag("lat", ~(np.isfinite(lat) & (np.abs(lat) <= 90)), "须为 -90–90 的数 must be a number in -90–90")
+    crs_text = _column(frame, "crs").where(lambda s: s != "", ref.crs)
+    systems = pd.Series("", index=frame.index, dtype=object)
+    for value in crs_text.unique():
+        try:
+            systems[crs_text == value] = coords.normalise_system(value)
+        except coords.CoordinateError:
+            flag(
+                "crs",
+                (crs_text == value).to_numpy(),
+                f"未知坐标系 unknown coordinate system; use {', '.join(coords.SYSTEMS)}",
+            )
+    accuracy = _numbers(_column(frame, "accuracy_m"))
+    flag(
+        "accuracy_m", ~(np.isnan(accuracy) | ((accuracy >= 0) & (accuracy <= 5000))), "须为 0–5000 米 metres in 0–5000"
+    )
+    confidence = _numbers(_column(frame, "confidence"))
+    flag("confidence", ~(np.isnan(confidence) | ((confidence >= 0) & (confidence <= 1))), "须为 0–1 must be in 0–1")
+
+    bad_mask = np.zeros(n, bool)
+    for mask in errors.values():
+        bad_mask |= mask
+    bad_mask |= duplicate
+    batch = Batch(good=pd.DataFrame())
+    for i in np.flatnonzero(bad_mask):
+        row = int(rows[i])
+        problems = {name: messages[name] for name, mask in errors.items() if mask[i]}
+        if duplicate[i]:
+            problems["external_id"] = (
+                f"文件内重复，首次出现在第 {first_seen[i]} 行 repeated in the file (first at row {first_seen[i]})"
+            )
+        batch.bad[row] = problems
+        batch.external_ids[row] = ext.iloc[i]
+    good = ~bad_mask
+    if not good.any():
+        return batch
+
+    # Conversion to WGS-84, one vectorised call per coordinate system present.
+    wlon, wlat = lon.copy(), lat.copy()
+    system_values = systems.to_numpy()
+    for system in set(system_values[good]):
+        mask = good & (system_values == system)
+        wlon[mask], wlat[mask] = coords.to_wgs84(lon[mask], lat[mask], system)
+    received_utc = received.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    urgency_values = urgency.to_numpy(dtype=object)
+    deadlines = ref.calendar.deadlines(received_utc[good], urgency_values[good].astype(str))
+    local_day = (received_utc[good] + np.timedelta64(8, "h")).astype("datetime64[D]")
+    gen_id, gen_from, gen_name = _generations(local_day, ref.generations)
+    category_info = known[good]
+    batch.good = pd.DataFrame(
+        {
+            "row_no": rows[good],
+            "external_id": ext[good].to_numpy(),
+            "channel": channel[good].to_numpy(),
+            "received_at": _iso(received_utc[good]),
+            "category_id": [k[0] for k in category_info],
+            "urgency": urgency_values[good],
+            "description": _column(frame, "description")[good].to_numpy(),
+            "address": address[good].to_numpy(),
+            "lon": wlon[good],
+            "lat": wlat[good],
+            "in_lon": lon[good],
+            "in_lat": lat[good],
+            "in_crs": system_values[good],
+            "location_source": source[good].to_numpy(),
+            "accuracy_m": accuracy[good],
+            "confidence": confidence[good],
+            "status": status[good].to_numpy(),
+            "satisfaction": satisfaction[good].to_numpy(),
+            "deadline_at": _iso(deadlines),
+            "gen_id": gen_id,
+            "gen_from": gen_from,
+            "gen_name": gen_name,
+        }
+    )
+    return batch
+
+
+def _iso(values: np.ndarray) -> np.ndarray:
+    """datetime64 UTC → text PostgreSQL reads as timestamptz."""
+    text = np.datetime_as_string(values.astype("datetime64[s]"), unit="s")
+    return np.char.add(text.astype(str), "+00")
+
+
+def _generations(local_day: np.ndarray, generations: list[Generation]):
+    """For each day, the active generation in force (the latest-starting one): id, valid_from, name."""
+    n = len(local_day)
+    gen_id = np.full(n, -1, dtype=np.int64)
+    gen_from = np.full(n, "", dtype=object)
+    gen_name = np.full(n, "", dtype=object)
+    for generation in generations:  # later-starting generations come last and overwrite: the latest wins
+        start = np.datetime64(generation.valid_from, "D")
+        mask = local_day >= start
+        if generation.valid_to is not None:
+            mask &= local_day < np.datetime64(generation.valid_to, "D")
+        gen_id[mask] = generation.pk
+        gen_from[mask] = generation.valid_from.isoformat()
+        gen_name[mask] = generation.name
+    return gen_id, gen_from, gen_name
+
+
+# --- writing -----------------------------------------------------------------------------------------------------
+
+STAGE_COLUMNS = [
+    ("row_no", "integer"),
+    ("external_id", "text"),
+    ("channel", "text"),
+    ("received_at", "timestamptz"),
+    ("category_id", "bigint"),
+    ("urgency", "text"),
+    ("description", "text"),
+    ("address", "text"),
+    ("lon", "double precision"),
+    ("lat", "double precision"),
+    ("in_lon", "double precision"),
+    ("in_lat", "double precision"),
+    ("in_crs", "text"),
+    ("location_source", "text"),
+    ("accuracy_m", "double precision"),
+    ("confidence", "double precision"),
+    ("status", "text"),
+    ("satisfaction", "text"),
+    ("deadline_at", "timestamptz"),
+    ("gen_id", "bigint"),
+    ("gen_from", "date"),
+    ("gen_name", "text"),
+]
+RESOLVED_COLUMNS = [
+    ("district_code", "text"),
+    ("district_name", "text"),
+    ("street_code", "text"),
+    ("street_name", "text"),
+    ("on_boundary", "boolean"),
+]
+STAGE = "complaints_bulk_stage"
+
+
+NULL = "\\N"
+# Free text goes quoted; codes, enums, numbers and timestamps never hold a comma, quote or newline.
+QUOTED = {"external_id", "description", "address", "gen_name", "district_name", "street_name"}
+
+
+def _csv_values(values: np.ndarray, name: str) -> list[str]:
+    """One staging column as COPY CSV fields (NULL for None/NaN/empty optional values)."""
+    items = values.tolist()
+    if values.dtype.kind == "f":
+        return [NULL if v != v else repr(v) for v in items]
+    if values.dtype.kind in "iu":
+        return [str(v) for v in items]
+    if values.dtype.kind == "b":
+        return ["t" if v else "f" for v in items]
+    if name in QUOTED:
+        return [NULL if v is None else '"' + str(v).replace('"', '""') + '"' for v in items]
+    return [NULL if v is None or v == "" else str(v) for v in items]
+
+
+def copy_text(frame: pd.DataFrame, resolved: bool) -> str:
+    """The staging rows as COPY CSV text, built column by column (several times faster than DataFrame.to_csv).
+
+    Built in the preparing thread while the previous batch is being written.
+    """
+    columns = []
+    for name in _stage_names(resolved):
+        values = frame[name].to_numpy()
+        if name == "gen_id":
+            values = np.where(values >= 0, values.astype(object), None)
+        elif values.dtype.kind not in "fiub":
+            values = values.astype(object)
+        columns.append(_csv_values(values, name))
+    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+
+
+def _stage_names(resolved: bool) -> list[str]:
+    return [n for n, _ in STAGE_COLUMNS] + ([n for n, _ in RESOLVED_COLUMNS] if resolved else [])
+
+
+def _stage(cursor, text: str, resolved: bool) -> None:
+    columns = STAGE_COLUMNS + RESOLVED_COLUMNS
+    # A batch statement is planned once and runs in seconds: JIT compilation would only add to that. A lost
+    # commit on a server crash is recovered by re-running the file (idempotent), so the batch need not wait for
+    # the WAL flush.
+    cursor.execute("SET LOCAL jit = off; SET LOCAL synchronous_commit = off")
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({', '.join(f'{n} {t}' for n, t in columns)}) ON COMMIT DROP"
+    )
+    cursor.execute(f"TRUNCATE {STAGE}")
+    names = ", ".join(_stage_names(resolved))
+    cursor.copy_expert(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", io.StringIO(text))
+    # Statistics for the planner: without them the joins below are planned for a guessed size and run far slower.
+    cursor.execute(f"ANALYZE {STAGE}")
+
+
+def resolve_in_database(cursor) -> None:
+    """Set district/street on every staged row with one set-based PostGIS join (the reference resolver).
+
+    The street whose piece covers the point (ST_Covers: on an edge counts), lowest code first when several do
+    (a point on a shared edge, flagged `on_boundary`); its parent is the district. Points in no street fall back
+    to the district covering them (属地兜底).
+    """
+    area, piece, gen = Area._meta.db_table, AreaPiece._meta.db_table, Generation._meta.db_table
+    for level in ("street", "district"):
+        only_unresolved = "AND s.district_code IS NULL" if level == "district" else ""
+        cursor.execute(
+            f"""
+            WITH hits AS (
+                SELECT s.row_no, a.code, a.name, parent.code AS parent_code, parent.name AS parent_name
+                  FROM {STAGE} s
+                  JOIN {piece} p ON ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326))
+                  JOIN {area} a ON a.id = p.area_id AND a.level = %(level)s
+                  JOIN {gen} lo ON lo.id = a.generation_low_id
+                  JOIN {gen} hi ON hi.id = a.generation_high_id
+                  LEFT JOIN {area} parent ON parent.id = a.parent_id
+                 WHERE s.gen_from IS NOT NULL AND lo.valid_from <= s.gen_from AND hi.valid_from >= s.gen_from
+                   {only_unresolved}
+            ), ranked AS (
+                SELECT DISTINCT ON (row_no) row_no, code, name, parent_code, parent_name,
+                       count(*) OVER (PARTITION BY row_no) > 1 AS on_boundary
+                  FROM (SELECT DISTINCT * FROM hits) h
+                 ORDER BY row_no, code
+            )
+            UPDATE {STAGE} s
+               SET street_code = CASE WHEN %(level)s = 'street' THEN r.code END,
+                   street_name = CASE WHEN %(level)s = 'street' THEN r.name END,
+                   district_code = CASE WHEN %(level)s = 'street' THEN r.parent_code ELSE r.code END,
+                   district_name = CASE WHEN %(level)s = 'street' THEN r.parent_name ELSE r.name END,
+                   on_boundary = r.on_boundary
+              FROM ranked r
+             WHERE r.row_no = s.row_no
+            """,
+            {"level": level},
+        )
+
+
+def resolve_in_process(frame: pd.DataFrame, resolve_points) -> pd.DataFrame:
+    """Fill district/street columns with the in-process resolver, one call per boundary generation."""
+    out = frame.copy()
+    for column, _ in RESOLVED_COLUMNS:
+        out[column] = None
+    for gen_from in out["gen_from"].unique():
+        if not gen_from:
+            continue
+        mask = (out["gen_from"] == gen_from).to_numpy()
+        result = resolve_points(
+            lon=out["lon"].to_numpy()[mask], lat=out["lat"].to_numpy()[mask], at=dt.date.fromisoformat(gen_from)
+        )
+        get = result.get if isinstance(result, dict) else lambda name, r=result: getattr(r, name, None)
+        for column, _ in RESOLVED_COLUMNS:
+            values = get(column)
+            if values is None:
+                continue
+            values = np.asarray(values, dtype=object)
+            if column != "on_boundary":
+                values = np.where(pd.isna(values) | (values == ""), None, values)
+            out.loc[mask, column] = values
+    out["on_boundary"] = out["on_boundary"].fillna(False).astype(bool)
+    return out
+
+
+def _insert(cursor, bulk_import_id: int, by: str) -> int:
+    """One statement: complaints (skipping known external ids), their first history row and assignments."""
+    complaint, history = Complaint._meta.db_table, StatusChange._meta.db_table
+    assignment, department = Assignment._meta.db_table, Department._meta.db_table
+    category = Category._meta.db_table
+    # Rows already stored (a re-run) leave first, by index probe, so the statement below only works on new ones;
+    # ON CONFLICT still guards against a concurrent import of the same ids.
+    cursor.execute(f"DELETE FROM {STAGE} s USING {complaint} c WHERE c.external_id = s.external_id")
+    cursor.execute(
+        f"""
+        WITH src AS (
+            SELECT s.*,
+                   COALESCE(s.street_code, s.district_code) AS area_code,
+                   COALESCE(s.street_name, s.district_name) AS area_name,
+                   CASE WHEN s.street_code IS NOT NULL THEN 'street'
+                        WHEN s.district_code IS NOT NULL THEN 'district' END AS area_level,
+                   dep.id AS department_id, dep.code AS department_code, dep.name AS department_name
+              FROM {STAGE} s
+              JOIN {category} cat ON cat.id = s.category_id
+              LEFT JOIN LATERAL (
+                    SELECT d.id, d.code, d.name FROM {department} d
+                     WHERE cat.department_role <> '' AND d.role = cat.department_role
+                       AND (d.district_code = s.district_code OR d.district_code = '')
+                     ORDER BY d.district_code DESC, d.code LIMIT 1
+              ) dep ON true
+        ), prepared AS (
+            SELECT src.*,
+                   COALESCE(NULLIF(src.status, ''),
+                            CASE WHEN src.area_code IS NOT NULL OR src.department_id IS NOT NULL
+                                 THEN 'dispatched' ELSE 'received' END) AS final_status,
+                   CASE WHEN src.district_code IS NULL THEN 'outside' ELSE 'point' END AS method,
+                   (src.district_code IS NULL OR src.on_boundary) AS review
+              FROM src
+        ), ins AS (
+            INSERT INTO {complaint} (
+                external_id, channel, received_at, category_id, urgency, description, address, location,
+                location_source, input_crs, input_lon, input_lat, accuracy_m, confidence, verdict, verdict_method,
+                generation_name, district_code, district_name, street_code, street_name, lead_code, lead_name,
+                needs_review, status, deadline_at, resolved_at, closed_at, satisfaction, reporter, bulk_import_id,
+                created_at, updated_at)
+            SELECT p.external_id, p.channel, p.received_at, p.category_id, p.urgency, p.description, p.address,
+                   ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326), p.location_source, p.in_crs, p.in_lon, p.in_lat,
+                   p.accuracy_m, p.confidence,
+                   -- Bulk rows keep only what the columns cannot say; the full verdict is rebuilt from the columns
+                   -- on read (selectors.complaint_verdict). Building a JSON document per row cost more than the
+                   -- rest of the insert.
+                   CASE WHEN p.on_boundary THEN '{{"bulk": true, "on_boundary": true}}'::jsonb
+                        ELSE '{{"bulk": true}}'::jsonb END,
+                   p.method, COALESCE(p.gen_name, ''), COALESCE(p.district_code, ''), COALESCE(p.district_name, ''),
+                   COALESCE(p.street_code, ''), COALESCE(p.street_name, ''),
+                   COALESCE(p.area_code, p.department_code, ''), COALESCE(p.area_name, p.department_name, ''),
+                   p.review, p.final_status, p.deadline_at, NULL, NULL, COALESCE(p.satisfaction, ''), '{{}}'::jsonb,
+                   %(import_id)s, now(), now()
+              FROM prepared p
+            ON CONFLICT (external_id) DO NOTHING
+            RETURNING id, external_id, status, received_at
+        ), joined AS (
+            SELECT ins.id, ins.status, ins.received_at, p.area_code, p.area_name, p.area_level,
+                   p.department_id, p.department_name
+              FROM ins JOIN prepared p ON p.external_id = ins.external_id
+        ), history AS (
+            INSERT INTO {history} (complaint_id, from_status, to_status, at, by, note)
+            SELECT id, '', status, received_at, %(by)s, '批量导入 bulk import' FROM joined
+        ), leads AS (
+            INSERT INTO {assignment} (complaint_id, role, area_code, area_level, department_id, unit_name, state,
+                                      first_receiver, created_at, ended_at, note)
+            SELECT id, 'lead', area_code, area_level, NULL, area_name,
+                   CASE WHEN status IN ('resolved', 'closed') THEN 'ended' ELSE 'active' END, true, now(), NULL,
+                   CASE WHEN area_level = 'district' THEN '属地兜底 district takes it' ELSE '' END
+              FROM joined WHERE area_code IS NOT NULL
+        ), departments AS (
+            INSERT INTO {assignment} (complaint_id, role, area_code, area_level, department_id, unit_name, state,
+                                      first_receiver, created_at, ended_at, note)
+            SELECT id, CASE WHEN area_code IS NULL THEN 'lead' ELSE 'department' END, '', '', department_id,
+                   department_name, CASE WHEN status IN ('resolved', 'closed') THEN 'ended' ELSE 'active' END,
+                   area_code IS NULL, now(), NULL, ''
+              FROM joined WHERE department_id IS NOT NULL
+        )
+        SELECT count(*) FROM ins
+        """,
+        {"import_id": bulk_import_id, "by": by},
+    )
+    return cursor.fetchone()[0]
+
+
+@dataclass
+class Prepared:
+    """A chunk made ready for the database: validated, resolved when the in-process resolver exists, as COPY text."""
+
+    rows_read: int
+    batch: Batch
+    resolved: bool
+    text: str
+
+
+def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterator[Prepared]:
+    """Validation, conversion, resolution and COPY text for each chunk (no writes: it may run in a thread)."""
+    resolve_points = _resolver()
+    seen: dict[str, int] = {}
+    next_row = 1
+    for chunk in chunks:
+        if next_row == 1:
+            _check_columns(chunk, fmt)
+        batch = validate(chunk.reset_index(drop=True), next_row, ref, seen)
+        next_row += len(chunk)
+        resolved = resolve_points is not None
+        if resolved and len(batch.good):
+            batch.good = resolve_in_process(batch.good, resolve_points)
+        text = copy_text(batch.good, resolved) if len(batch.good) else ""
+        yield Prepared(len(chunk), batch, resolved, text)
+
+
+def ahead(items: Iterator, depth: int = 1) -> Iterator:
+    """Run an iterator in a thread, `depth` items ahead of the consumer.
+
+    Preparing batch k+1 (numpy, pandas, the in-process resolver) overlaps with writing batch k (the database
+    works while psycopg2 waits without holding the GIL). Errors in the thread are raised in the consumer.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            slots.put(exc)
+        finally:
+            connections.close_all()  # this thread's connections only (the resolver may have opened one)
+
+    worker = threading.Thread(target=run, name="bulk-prepare", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def _write(frame: pd.DataFrame, text: str | None, resolved: bool, bulk_import_id: int, by: str, batch: Batch) -> int:
+    """Write staged rows; if the database refuses, split the rows until the refusing ones are isolated."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as wrapper:
+                cursor = wrapper.cursor
+                _stage(cursor, text if text is not None else copy_text(frame, resolved), resolved)
+                if not resolved:
+                    resolve_in_database(cursor)
+                return _insert(cursor, bulk_import_id, by)
+    except (DatabaseError, psycopg2.Error) as exc:
+        if len(frame) == 1:
+            row = int(frame["row_no"].iloc[0])
+            batch.bad[row] = {"database": f"数据库拒绝 rejected by the database: {str(exc).splitlines()[0]}"}
+            batch.external_ids[row] = str(frame["external_id"].iloc[0])
+            return 0
+        middle = len(frame) // 2
+        first = _write(frame.iloc[:middle], None, resolved, bulk_import_id, by, batch)
+        return first + _write(frame.iloc[middle:], None, resolved, bulk_import_id, by, batch)
+
+
+def complaints_import(
+    *,
+    source: str | Path,
+    file_format_name: str | None = None,
+    crs: str = "wgs84",
+    batch_size: int = DEFAULT_BATCH,
+    by: Any = None,
+    progress: Progress | None = None,
+    source_name: str | None = None,
+) -> BulkImport:
+    """Import a complaint file batch by batch (each batch all-or-nothing); returns the import with its counts.
+
+    Columns (CSV; spatial formats give lon/lat by their point geometry): external_id, received_at, category,
+    lon, lat required; channel, urgency, description, address, crs, location_source, accuracy_m, confidence,
+    status, satisfaction optional. `crs` is the default for rows without their own. Bad rows are listed in
+    `BulkRowError` by row number.
+    """
+    path = Path(source)
+    if not path.exists():
+        raise BulkImportError(f"找不到文件 file not found: {source}")
+    fmt = file_format(path, file_format_name)
+    try:
+        crs = coords.normalise_system(crs or "wgs84")
+    except coords.CoordinateError as exc:
+        raise BulkImportError(str(exc)) from exc
+    if batch_size < 1:
+        raise BulkImportError("batch_size 须为正整数 must be positive")
+    who = actor(by)
+    record = BulkImport.objects.create(
+        source_name=(source_name or path.name)[:300], file_format=fmt, crs=crs, batch_size=batch_size, by=who
+    )
+    ref = Reference.load(crs=crs, by=who)
+    try:
+        for ready in ahead(prepare(read_chunks(path, fmt, batch_size), fmt, ref)):
+            batch = ready.batch
+            with transaction.atomic():
+                created = 0
+                if len(batch.good):
+                    created = _write(batch.good, ready.text, ready.resolved, record.pk, who, batch)
+                _record_errors(record, batch)
+                BulkImport.objects.filter(pk=record.pk).update(
+                    rows_read=ready.rows_read + _F("rows_read"),
+                    rows_created=created + _F("rows_created"),
+                    rows_existing=(len(batch.good) - created - _late_bad(batch)) + _F("rows_existing"),
+                    rows_bad=len(batch.bad) + _F("rows_bad"),
+                    batches_done=1 + _F("batches_done"),
+                )
+            if progress is not None:
+                progress(ready.rows_read)
+    except BulkImportError as exc:
+        BulkImport.objects.filter(pk=record.pk).update(
+            state=ImportState.FAILED, message=str(exc), finished_at=timezone.now()
+        )
+        raise
+    BulkImport.objects.filter(pk=record.pk).update(state=ImportState.FINISHED, finished_at=timezone.now())
+    record.refresh_from_db()
+    return record
+
+
+def _F(name: str):
+    from django.db.models import F
+
+    return F(name)
+
+
+def _late_bad(batch: Batch) -> int:
+    """Rows the database refused (found while writing): they were counted as good before."""
+    return sum(1 for problems in batch.bad.values() if "database" in problems)
+
+
+def _check_columns(chunk: pd.DataFrame, fmt: str) -> None:
+    required = {"external_id", "received_at", "category"} | ({"lon", "lat"} if fmt == "csv" else set())
+    missing = sorted(required - set(chunk.columns))
+    if missing:
+        raise BulkImportError(f"缺少列 missing columns: {', '.join(missing)}")
+
+
+def _record_errors(record: BulkImport, batch: Batch) -> None:
+    BulkRowError.objects.bulk_create(
+        [
+            BulkRowError(
+                bulk_import=record,
+                row=row,
+                external_id=str(batch.external_ids.get(row, ""))[:64],
+                errors=problems,
+            )
+            for row, problems in sorted(batch.bad.items())
+        ],
+        batch_size=5000,
+    )
+
+
+def error_report_rows(record: BulkImport) -> Iterator[tuple[int, str, str]]:
+    """(row, external_id, "field: message; …") for every bad row of an import, by row number."""
+    for error in record.row_errors.order_by("row").iterator(chunk_size=5000):
+        yield error.row, error.external_id, "; ".join(f"{k}: {v}" for k, v in error.errors.items())

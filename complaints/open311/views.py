@@ -1,0 +1,293 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) over the complaint services.
+
+Services are the catalogue's third-level items (service_code = category code). A request's id is the
+complaint's external id. Every endpoint answers in JSON or XML by its extension (`.json`, `.xml`; none means
+JSON). Errors use Open311's shape, a list of {code, description}. Coordinates are WGS-84 as the standard says;
+`crs` (gcj02, bd09, cgcs2000) is accepted as an extension for callers holding Chinese map coordinates. Like the
+native API this is open for now (`api_key` is accepted and ignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from xml.etree import ElementTree
+
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from complaints import selectors, services
+from complaints.constants import DONE_STATUSES, Channel, Status, Urgency
+from complaints.deadlines import LOCAL_TZ
+from complaints.models import Category, Complaint
+
+MAX_RESULTS = 1000
+DEFAULT_WINDOW = dt.timedelta(days=90)
+
+# Root and item element names of each XML document, as in the GeoReport v2 examples.
+XML_NAMES = {
+    "services": ("services", "service"),
+    "requests": ("service_requests", "request"),
+    "errors": ("errors", "error"),
+}
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _xml_value(parent: ElementTree.Element, key: str, value) -> None:
+    node = ElementTree.SubElement(parent, key)
+    if isinstance(value, list):
+        child_name = {"attributes": "attribute", "values": "value"}.get(key, "item")
+        for item in value:
+            item_node = ElementTree.SubElement(node, child_name)
+            for k, v in item.items():
+                _xml_value(item_node, k, v)
+    elif isinstance(value, bool):
+        node.text = "true" if value else "false"
+    elif value is not None:
+        node.text = str(value)
+
+
+def _render(payload, fmt: str, kind: str, status: int = 200) -> HttpResponse:
+    if fmt == "json":
+        return JsonResponse(payload, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+    if kind == "service_definition":
+        root = ElementTree.Element("service_definition")
+        for key, value in payload.items():
+            _xml_value(root, key, value)
+    else:
+        root_name, item_name = XML_NAMES[kind]
+        root = ElementTree.Element(root_name)
+        for item in payload:
+            node = ElementTree.SubElement(root, item_name)
+            for key, value in item.items():
+                _xml_value(node, key, value)
+    body = b'<?xml version="1.0" encoding="utf-8"?>' + ElementTree.tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
+    return HttpResponse(body, status=status, content_type="text/xml; charset=utf-8")
+
+
+def _error(fmt: str, status: int, description: str) -> HttpResponse:
+    return _render([{"code": status, "description": description}], fmt, "errors", status)
+
+
+def _format(fmt: str | None) -> str:
+    return (fmt or "json").lower()
+
+
+def open311_view(kind: str, methods: list[str]):
+    """Wrap a handler: format check, method check, Open311 errors."""
+
+    def decorator(handler):
+        @csrf_exempt
+        @require_http_methods(methods)
+        def view(request, *args, fmt: str | None = None, **kwargs):
+            fmt = _format(fmt)
+            if fmt not in ("json", "xml"):
+                return _error("json", 400, f"不支持的格式 unsupported format {fmt!r}: use .json or .xml")
+            try:
+                payload, status = handler(request, *args, **kwargs)
+            except Open311Error as exc:
+                return _error(fmt, exc.status, exc.description)
+            return _render(payload, fmt, kind, status)
+
+        view.__name__ = handler.__name__
+        return view
+
+    return decorator
+
+
+def _service(category: Category) -> dict:
+    group = category.parent.parent.name if category.parent and category.parent.parent else ""
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.path,
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ",".join(filter(None, [category.parent.name if category.parent else "", category.keywords])),
+        "group": group,
+    }
+
+
+@open311_view("services", ["GET"])
+def services_list(request):
+    return [_service(c) for c in selectors.services_list()], 200
+
+
+URGENCY_ATTRIBUTE = {
+    "variable": True,
+    "code": "urgency",
+    "datatype": "singlevaluelist",
+    "required": False,
+    "datatype_description": "紧急程度；缺省为该分类的时限类别 urgency; default: the category's",
+    "order": 1,
+    "description": "紧急程度 urgency",
+    "values": [{"key": value, "name": str(label)} for value, label in Urgency.choices],
+}
+
+
+@open311_view("service_definition", ["GET"])
+def service_definition(request, code: str):
+    category = selectors.services_list().filter(code=code).first()
+    if category is None:
+        raise Open311Error(404, f"没有该服务 no service with code {code}")
+    return {"service_code": category.code, "attributes": [URGENCY_ATTRIBUTE]}, 200
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds") if moment else None
+
+
+def _request(complaint: Complaint) -> dict:
+    notes = complaint.history.all()
+    last = list(notes)[-1] if notes else None
+    return {
+        "service_request_id": complaint.external_id,
+        "status": "closed" if complaint.status in DONE_STATUSES else "open",
+        "status_notes": f"{Status(complaint.status).label} {complaint.status}"
+        + (f"：{last.note}" if last and last.note else ""),
+        "service_name": complaint.category.name,
+        "service_code": complaint.category.code,
+        "description": complaint.description,
+        "agency_responsible": complaint.lead_name,
+        "service_notice": _notice(complaint),
+        "requested_datetime": _iso(complaint.received_at),
+        "updated_datetime": _iso(complaint.updated_at),
+        "expected_datetime": _iso(complaint.deadline_at),
+        "address": complaint.address,
+        "address_id": "",
+        "zipcode": "",
+        "lat": round(complaint.location.y, 7),
+        "long": round(complaint.location.x, 7),
+        "media_url": "",
+    }
+
+
+def _notice(complaint: Complaint) -> str:
+    if complaint.lead_name:
+        deadline = (
+            complaint.deadline_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if complaint.deadline_at else ""
+        )
+        return f"已派 {complaint.lead_name}，办理时限 {deadline} dispatched to {complaint.lead_name}, due {deadline}"
+    return "已受理，待派单 received, awaiting dispatch"
+
+
+def _parse_moment(value: str | None, name: str) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = parse_datetime(value.replace(" ", "+")) if "T" in value else None
+    if moment is None:
+        raise Open311Error(400, f"{name} 须为 W3C 时间 must be a w3c datetime, e.g. 2025-10-09T08:00:00+08:00")
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def _post_data(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except json.JSONDecodeError:
+            raise Open311Error(400, "请求体不是 JSON body is not JSON") from None
+        if not isinstance(data, dict):
+            raise Open311Error(400, "请求体须为对象 body must be an object")
+        return data
+    return {key: request.POST.get(key) for key in request.POST}
+
+
+def _attribute(data: dict, code: str) -> str:
+    """An Open311 attribute: attribute[code]=… in a form, or {"attribute": {code: …}} in JSON."""
+    nested = data.get("attribute")
+    value = data.get(f"attribute[{code}]") or (nested.get(code) if isinstance(nested, dict) else "")
+    return str(value or "").strip()
+
+
+def _create(request):
+    data = _post_data(request)
+    code = (data.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, "service_code 必填 service_code is required")
+    if not selectors.services_list().filter(code=code).exists():
+        raise Open311Error(404, f"没有该服务 no service with code {code}")
+    lat, lon = data.get("lat"), data.get("long")
+    address = (data.get("address_string") or "").strip()
+    if (lat in (None, "") or lon in (None, "")) and not address:
+        raise Open311Error(
+            400, "须提供 lat/long 或 address_string a location is required: lat & long, or address_string"
+        )
+    reporter = {
+        k: data[k] for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id") if data.get(k)
+    }
+    intake = services.IntakeData(
+        category=code,
+        description=data.get("description") or "",
+        address=address,
+        lon=lon if lat not in (None, "") else None,
+        lat=lat if lon not in (None, "") else None,
+        crs=data.get("crs") or "wgs84",
+        channel=Channel.OPEN311,
+        urgency=_attribute(data, "urgency"),
+        reporter=reporter,
+    )
+    try:
+        result = services.complaint_intake(data=intake, by=None)
+    except services.AddressNotFound as exc:
+        raise Open311Error(400, exc.message) from exc
+    except services.ComplaintError as exc:
+        details = "；".join(f"{k}: {v}" for k, v in exc.details.items()) if exc.details else ""
+        raise Open311Error(400, exc.message + (f"（{details}）" if details else "")) from exc
+    complaint = result.complaint
+    return [
+        {"service_request_id": complaint.external_id, "service_notice": _notice(complaint), "account_id": None}
+    ], 201
+
+
+def _search(request):
+    params = request.GET
+    complaints = Complaint.objects.select_related("category").prefetch_related("history")
+    ids = [i for i in (params.get("service_request_id") or "").split(",") if i]
+    if ids:
+        complaints = complaints.filter(external_id__in=ids)
+    else:
+        codes = [c for c in (params.get("service_code") or "").split(",") if c]
+        if codes:
+            complaints = complaints.filter(category__code__in=codes)
+        start = _parse_moment(params.get("start_date"), "start_date")
+        end = _parse_moment(params.get("end_date"), "end_date")
+        if start is None and end is None:
+            start = timezone.now() - DEFAULT_WINDOW
+        complaints = complaints.received_between(start, end)
+        statuses = [s for s in (params.get("status") or "").split(",") if s]
+        unknown = set(statuses) - {"open", "closed"}
+        if unknown:
+            raise Open311Error(400, "status 须为 open 或 closed status must be open or closed")
+        if statuses == ["open"]:
+            complaints = complaints.exclude(status__in=DONE_STATUSES)
+        elif statuses == ["closed"]:
+            complaints = complaints.filter(status__in=DONE_STATUSES)
+    return [_request(c) for c in complaints.order_by("-received_at", "-id")[:MAX_RESULTS]], 200
+
+
+@open311_view("requests", ["GET", "POST"])
+def requests_view(request):
+    if request.method == "POST":
+        return _create(request)
+    return _search(request)
+
+
+@open311_view("requests", ["GET"])
+def request_detail(request, request_id: str):
+    complaint = (
+        Complaint.objects.select_related("category").prefetch_related("history").filter(external_id=request_id).first()
+    )
+    if complaint is None:
+        raise Open311Error(404, f"没有该请求 no service request {request_id}")
+    return [_request(complaint)], 200

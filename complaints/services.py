@@ -1,0 +1,686 @@
+"""Writes for complaints: intake, dispatch (直派), status changes, returns (退单) and their review, reference data.
+
+Every write takes `by` (a user or None for the system) so a permission check against the user's scope can be
+added in one place per service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from jurisdictions.constants import AreaLevel
+from jurisdictions.models import Area, Department
+from jurisdictions.selectors import QueryError, jurisdiction_lookup, parse_point
+
+from .constants import (
+    TRANSITIONS,
+    AssignmentRole,
+    AssignmentState,
+    Channel,
+    LocationSource,
+    ReturnDecision,
+    ReturnReason,
+    Satisfaction,
+    Status,
+    Urgency,
+    option,
+    repeat_radius_m,
+    repeat_window_days,
+)
+from .deadlines import LOCAL_TZ, WorkCalendar, deadline_for
+from .models import (
+    Assignment,
+    CalendarDay,
+    CalendarYear,
+    Category,
+    Complaint,
+    RepeatLink,
+    ReturnRequest,
+    StatusChange,
+)
+
+
+class ComplaintError(Exception):
+    """A write that cannot be done; `code`, a zh-Hans/English `message` and `details` go to the caller as they are."""
+
+    status_code = 400
+
+    def __init__(self, code: str, message: str, details: dict | None = None, status_code: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class AddressNotFound(ComplaintError):
+    status_code = 422
+
+    def __init__(self, address: str, reason: str = ""):
+        details = {"address": address}
+        if reason:
+            details["reason"] = reason
+        super().__init__("address_not_found", f"地址无法解析 address not found: {address}", details)
+
+
+def actor(by: Any) -> str:
+    """How a user (or None: the system) is written into history."""
+    if by is None:
+        return ""
+    if hasattr(by, "get_username"):
+        return by.get_username()
+    return str(by)[:150]
+
+
+# --- location --------------------------------------------------------------------------------------------------
+
+
+def geocode_address(text: str):
+    """The best geocoder candidate for `text`; AddressNotFound when there is none (or no geocoder is installed).
+
+    The geocoder lives in geo.geocoding and is looked up when called, so intake by coordinates works on a
+    deployment without a gazetteer.
+    """
+    try:
+        geocoding = importlib.import_module("geo.geocoding")
+    except ImportError:
+        raise AddressNotFound(text, "没有可用的地址解析服务 no geocoder installed") from None
+    candidates = geocoding.geocode(text, limit=1)
+    if not candidates:
+        raise AddressNotFound(text)
+    return candidates[0]
+
+
+def _lookup_accepts_accuracy() -> bool:
+    return "accuracy_m" in inspect.signature(jurisdiction_lookup).parameters
+
+
+def verdict_for(*, point, at: dt.date, input: dict, accuracy_m: float | None):
+    """The jurisdiction verdict, passing the accuracy circle when the engine takes one."""
+    if accuracy_m and _lookup_accepts_accuracy():
+        return jurisdiction_lookup(point=point, at=at, input=input, accuracy_m=accuracy_m)
+    return jurisdiction_lookup(point=point, at=at, input=input)
+
+
+# --- intake ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class IntakeData:
+    """What a channel hands to intake; either lon/lat (in `crs`) or an address must be given."""
+
+    category: str
+    description: str = ""
+    address: str = ""
+    lon: Any = None
+    lat: Any = None
+    crs: str = "wgs84"
+    external_id: str = ""
+    received_at: dt.datetime | None = None
+    channel: str = Channel.API
+    urgency: str = ""
+    location_source: str = ""
+    accuracy_m: float | None = None
+    confidence: float | None = None
+    reporter: dict = field(default_factory=dict)
+
+
+@dataclass
+class IntakeResult:
+    complaint: Complaint
+    created: bool
+
+
+def new_external_id(prefix: str = "SZ") -> str:
+    """A ticket id for complaints whose source gives none: prefix, Beijing date, random part."""
+    day = timezone.now().astimezone(LOCAL_TZ).strftime("%Y%m%d")
+    return f"{prefix}{day}{uuid.uuid4().hex[:12].upper()}"
+
+
+def category_leaf(code: str) -> Category:
+    """The active third-level category with `code`, or ComplaintError."""
+    category = Category.objects.filter(code=str(code).strip(), level=3, active=True).select_related("parent").first()
+    if category is None:
+        raise ComplaintError(
+            "unknown_category",
+            f"分类无效 unknown category {code!r}: use a third-level code of the catalogue",
+            {"category": code},
+        )
+    return category
+
+
+def _located(data: IntakeData) -> dict:
+    """Point (WGS-84), input echo, source, accuracy and confidence from coordinates or from the address."""
+    has_coords = data.lon not in (None, "") or data.lat not in (None, "")
+    if has_coords:
+        try:
+            point, echo = parse_point(data.lon, data.lat, data.crs or "wgs84")
+        except QueryError as exc:
+            raise ComplaintError(exc.code, exc.message, exc.details) from exc
+        source = data.location_source or LocationSource.GPS
+        return dict(
+            point=point,
+            echo=echo,
+            source=source,
+            accuracy_m=data.accuracy_m,
+            confidence=data.confidence,
+            input_lon=echo["lon"],
+            input_lat=echo["lat"],
+            crs=echo["crs"],
+        )
+    if not (data.address or "").strip():
+        raise ComplaintError("location_required", "需要坐标或地址 give a point (lon/lat or geometry) or an address", {})
+    candidate = geocode_address(data.address.strip())
+    point = Point(float(candidate.lon), float(candidate.lat), srid=4326)
+    echo = {"address": data.address.strip(), "geocoded": getattr(candidate, "label", ""), "crs": "wgs84"}
+    return dict(
+        point=point,
+        echo=echo,
+        source=LocationSource.GEOCODED,
+        accuracy_m=getattr(candidate, "radius_m", None) or data.accuracy_m,
+        confidence=getattr(candidate, "confidence", None),
+        input_lon=None,
+        input_lat=None,
+        crs="wgs84",
+        candidate=candidate,
+    )
+
+
+def _check_choice(value: str, choices, name: str) -> None:
+    if value not in choices.values:
+        raise ComplaintError(
+            f"invalid_{name}", f"{name} 无效 must be one of {', '.join(choices.values)}", {name: value}
+        )
+
+
+@transaction.atomic
+def complaint_intake(*, data: IntakeData, by: Any = None) -> IntakeResult:
+    """Take a complaint in: locate it, ask for the verdict, store it, dispatch it, link repeats.
+
+    Idempotent on `external_id`: the same id again returns the stored complaint (created=False) and changes
+    nothing.
+    """
+    external_id = (data.external_id or "").strip()
+    if external_id:
+        existing = Complaint.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            return IntakeResult(existing, False)
+    else:
+        external_id = new_external_id()
+    if len(external_id) > 64:
+        raise ComplaintError("invalid_external_id", "工单号过长 external_id is longer than 64", {})
+    category = category_leaf(data.category)
+    urgency = data.urgency or category.urgency
+    _check_choice(urgency, Urgency, "urgency")
+    _check_choice(data.channel, Channel, "channel")
+    if data.location_source:
+        _check_choice(data.location_source, LocationSource, "location_source")
+    if data.confidence is not None and not 0 <= float(data.confidence) <= 1:
+        raise ComplaintError("invalid_confidence", "可信度须在 0–1 confidence must be in 0–1", {})
+    received_at = data.received_at or timezone.now()
+    if timezone.is_naive(received_at):
+        received_at = received_at.replace(tzinfo=LOCAL_TZ)
+    where = _located(data)
+    at = received_at.astimezone(LOCAL_TZ).date()
+    verdict = verdict_for(point=where["point"], at=at, input=where["echo"], accuracy_m=where["accuracy_m"])
+    result = verdict.as_dict()
+    complaint = Complaint(
+        external_id=external_id,
+        channel=data.channel,
+        received_at=received_at,
+        category=category,
+        urgency=urgency,
+        description=data.description or "",
+        address=(data.address or "")[:300],
+        location=where["point"],
+        location_source=where["source"],
+        input_crs=where["crs"],
+        input_lon=where["input_lon"],
+        input_lat=where["input_lat"],
+        accuracy_m=where["accuracy_m"],
+        confidence=where["confidence"],
+        reporter=data.reporter or {},
+        deadline_at=deadline_for(received_at, urgency),
+    )
+    _apply_verdict(complaint, result)
+    complaint.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            complaint.save()
+    except IntegrityError:
+        # Another request stored the same ticket between our check and our insert: idempotent all the same.
+        existing = Complaint.objects.filter(external_id=external_id).first()
+        if existing is None:
+            raise
+        return IntakeResult(existing, False)
+    _history(complaint, "", Status.RECEIVED, by, f"受理 received via {complaint.channel}")
+    _dispatch(complaint, result, by)
+    link_repeats(complaint=complaint)
+    return IntakeResult(complaint, True)
+
+
+def _apply_verdict(complaint: Complaint, result: dict) -> None:
+    """Copy the verdict and the codes it names onto the complaint."""
+    district = result.get("district") or {}
+    street = result.get("street") or {}
+    complaint.verdict = result
+    complaint.verdict_method = result.get("method") or ""
+    complaint.generation_name = (result.get("generation") or {}).get("name", "")
+    complaint.district_code = district.get("code", "")
+    complaint.district_name = district.get("name", "")
+    complaint.street_code = street.get("code", "")
+    complaint.street_name = street.get("name", "")
+    complaint.needs_review = bool(result.get("needs_review"))
+
+
+def _history(complaint: Complaint, old: str, new: str, by: Any, note: str = "") -> StatusChange:
+    change = StatusChange(complaint=complaint, from_status=old, to_status=new, by=actor(by), note=note)
+    change.full_clean()
+    change.save()
+    return change
+
+
+def _set_status(complaint: Complaint, new: str, by: Any, note: str = "") -> None:
+    old = complaint.status
+    complaint.status = new
+    complaint.updated_at = timezone.now()
+    complaint.full_clean(validate_unique=False)
+    complaint.save()
+    _history(complaint, old, new, by, note)
+
+
+def _assign(
+    complaint: Complaint, *, role: str, area: dict | None = None, department=None, first: bool, note=""
+) -> Assignment:
+    assignment = Assignment(
+        complaint=complaint,
+        role=role,
+        area_code=(area or {}).get("code", ""),
+        area_level=(area or {}).get("level", ""),
+        department=department,
+        unit_name=department.name if department is not None else (area or {}).get("name", ""),
+        first_receiver=first,
+        note=note,
+    )
+    assignment.full_clean()
+    assignment.save()
+    return assignment
+
+
+def _department_for(category: Category, district_code: str) -> Department | None:
+    if not category.department_role:
+        return None
+    return Department.objects.for_role(category.department_role, district_code=district_code or None).first()
+
+
+def _dispatch(complaint: Complaint, verdict: dict, by: Any) -> None:
+    """直派: the verdict's lead gets the ticket, co-handlers get copies, the owning department too (双派).
+
+    The first unit to receive a ticket leads it (首接负责). Without a street, the district takes it (属地兜底);
+    with no area at all, the owning department (if the category has one) leads; otherwise the ticket waits in
+    the dispatch queue as `received`.
+    """
+    lead = verdict.get("lead") or verdict.get("street")
+    note = ""
+    if lead is None and verdict.get("district"):
+        lead = verdict["district"]
+        note = "属地兜底：未能确定街道，由区承接 district takes it (no street could be determined)"
+    department = _department_for(complaint.category, complaint.district_code)
+    units = []
+    if lead is not None:
+        _assign(complaint, role=AssignmentRole.LEAD, area=lead, first=True, note=note)
+        complaint.lead_code, complaint.lead_name = lead["code"], lead["name"]
+        units.append(lead["name"])
+        for co in verdict.get("co_handlers") or []:
+            if co.get("code") != lead["code"]:
+                _assign(complaint, role=AssignmentRole.CO_HANDLER, area=co, first=False)
+                units.append(f"{co['name']}（协办）")
+    if department is not None:
+        first = lead is None
+        role = AssignmentRole.LEAD if first else AssignmentRole.DEPARTMENT
+        _assign(complaint, role=role, department=department, first=first)
+        if first:
+            complaint.lead_code, complaint.lead_name = department.code, department.name
+        units.append(department.name)
+    if not units:
+        complaint.needs_review = True
+        complaint.save(update_fields=["needs_review"])
+        return
+    message = "派单 dispatched to " + "、".join(units)
+    if note:
+        message += f"；{note}"
+    _set_status(complaint, Status.DISPATCHED, by, message)
+
+
+# --- repeats ---------------------------------------------------------------------------------------------------
+
+
+def link_repeats(*, complaint: Complaint, radius_m: float | None = None, window_days: int | None = None) -> int:
+    """Link `complaint` to earlier complaints of the same category nearby and recent (重复诉求); returns how many.
+
+    Defaults come from settings.SHAOZI REPEAT_RADIUS_M (250 m) and REPEAT_WINDOW_DAYS (30).
+    """
+    radius = repeat_radius_m() if radius_m is None else radius_m
+    window = repeat_window_days() if window_days is None else window_days
+    earlier = (
+        Complaint.objects.exclude(pk=complaint.pk)
+        .filter(category_id=complaint.category_id)
+        .received_between(complaint.received_at - dt.timedelta(days=window), complaint.received_at)
+        .within_m(complaint.location, radius)
+        .values_list("pk", "distance_m", "received_at")
+    )
+    links = [
+        RepeatLink(
+            complaint=complaint,
+            earlier_id=pk,
+            distance_m=round(distance.m, 2),
+            days_apart=round((complaint.received_at - received).total_seconds() / 86400, 3),
+        )
+        for pk, distance, received in earlier
+    ]
+    RepeatLink.objects.bulk_create(links, ignore_conflicts=True)
+    return len(links)
+
+
+# --- lifecycle -------------------------------------------------------------------------------------------------
+
+# Moves a unit makes itself; dispatch and return have their own services.
+_DIRECT_MOVES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED, Status.REOPENED)
+
+
+@transaction.atomic
+def complaint_transition(*, complaint: Complaint, to: str, by: Any = None, note: str = "") -> Complaint:
+    """Move a complaint along its lifecycle (签收 → 办理中 → 办结 → 结案; 重新办理)."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if to not in _DIRECT_MOVES:
+        raise ComplaintError(
+            "invalid_status",
+            f"状态无效 status must be one of {', '.join(_DIRECT_MOVES)} (dispatch and return have their own calls)",
+            {"to": to},
+        )
+    if to not in TRANSITIONS.get(complaint.status, ()):
+        raise ComplaintError(
+            "invalid_transition",
+            f"不能从 {complaint.status} 变为 {to} transition not allowed",
+            {"from": complaint.status, "to": to, "allowed": list(TRANSITIONS.get(complaint.status, ()))},
+            status_code=409,
+        )
+    now = timezone.now()
+    if to == Status.RESOLVED:
+        complaint.resolved_at = now
+    elif to == Status.CLOSED:
+        complaint.closed_at = now
+    elif to == Status.REOPENED:
+        complaint.resolved_at = complaint.closed_at = None
+        complaint.deadline_at = deadline_for(now, complaint.urgency)
+    _set_status(complaint, to, by, note)
+    return complaint
+
+
+@transaction.atomic
+def complaint_rate(*, complaint: Complaint, satisfaction: str, by: Any = None) -> Complaint:
+    """Record the caller's satisfaction (满意度) once the complaint is resolved or closed."""
+    _check_choice(satisfaction, Satisfaction, "satisfaction")
+    if complaint.status not in (Status.RESOLVED, Status.CLOSED):
+        raise ComplaintError(
+            "invalid_transition", "办结后才能评价 rate after it is resolved", {"status": complaint.status}, 409
+        )
+    complaint.satisfaction = satisfaction
+    complaint.updated_at = timezone.now()
+    complaint.full_clean(validate_unique=False)
+    complaint.save(update_fields=["satisfaction", "updated_at"])
+    _history(complaint, complaint.status, complaint.status, by, f"满意度 satisfaction: {satisfaction}")
+    return complaint
+
+
+# --- returns (退单) and their review ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_return(
+    *,
+    complaint: Complaint,
+    reason: str,
+    note: str,
+    assignment: Assignment | None = None,
+    suggested_code: str = "",
+    by: Any = None,
+) -> ReturnRequest:
+    """A unit gives a ticket back (退单) with a reason code and a note; it goes to the review queue.
+
+    Without `assignment`, the active lead returns it and the complaint becomes `returned`. A co-handler or a
+    department returning its own copy leaves the complaint's status alone.
+    """
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    _check_choice(reason, ReturnReason, "reason")
+    if not (note or "").strip():
+        raise ComplaintError("note_required", "退单须说明理由 a return needs a note", {"note": note})
+    if assignment is None:
+        assignment = complaint.assignments.active().filter(role=AssignmentRole.LEAD).first()
+    if assignment is None or assignment.complaint_id != complaint.pk or assignment.state != AssignmentState.ACTIVE:
+        raise ComplaintError(
+            "not_assigned", "该单位当前未持有此工单 the unit does not hold this complaint", {}, status_code=409
+        )
+    is_lead = assignment.role == AssignmentRole.LEAD
+    if is_lead and Status.RETURNED not in TRANSITIONS.get(complaint.status, ()):
+        raise ComplaintError(
+            "invalid_transition",
+            f"状态 {complaint.status} 不能退单 cannot return in this state (sign-in ends the right to return)",
+            {"status": complaint.status},
+            status_code=409,
+        )
+    assignment.state = AssignmentState.RETURNED
+    assignment.ended_at = timezone.now()
+    assignment.save(update_fields=["state", "ended_at"])
+    request = ReturnRequest(
+        complaint=complaint,
+        assignment=assignment,
+        reason=reason,
+        note=note.strip(),
+        suggested_code=suggested_code or "",
+        by=actor(by),
+    )
+    request.full_clean()
+    request.save()
+    label = ReturnReason(reason).label
+    if is_lead:
+        _set_status(complaint, Status.RETURNED, by, f"{assignment.unit_name} 退单：{label}；{note.strip()}")
+    else:
+        _history(complaint, complaint.status, complaint.status, by, f"{assignment.unit_name} 退回抄送：{label}")
+    return request
+
+
+def _pending(request: ReturnRequest) -> ReturnRequest:
+    request = ReturnRequest.objects.select_for_update().select_related("complaint", "assignment").get(pk=request.pk)
+    if request.decision != ReturnDecision.PENDING:
+        raise ComplaintError(
+            "already_decided", "该退单已审核 this return was already decided", {"decision": request.decision}, 409
+        )
+    return request
+
+
+def _decide(request: ReturnRequest, decision: str, by: Any, note: str) -> None:
+    request.decision = decision
+    request.decided_by = actor(by)
+    request.decided_at = timezone.now()
+    request.decision_note = note or ""
+    request.full_clean()
+    request.save()
+
+
+def _unit(code: str, at: dt.date) -> tuple[dict | None, Department | None]:
+    """An area (street or district of the generation in force) or a department by code."""
+    area = Area.objects.current(at).filter(code=code, level__in=[AreaLevel.STREET, AreaLevel.DISTRICT]).first()
+    if area is not None:
+        return {"code": area.code, "name": area.name, "level": area.level}, None
+    department = Department.objects.filter(code=code).first()
+    if department is not None:
+        return None, department
+    raise ComplaintError("unknown_unit", f"没有编码为 {code} 的街道、区或部门 no such unit", {"to": code}, 400)
+
+
+@transaction.atomic
+def return_redispatch(*, return_request: ReturnRequest, to_code: str, by: Any = None, note: str = "") -> Assignment:
+    """Review outcome: send the returned ticket to another unit (改派); it leads from now on."""
+    request = _pending(return_request)
+    complaint = Complaint.objects.select_for_update().get(pk=request.complaint_id)
+    at = complaint.received_at.astimezone(LOCAL_TZ).date()
+    area, department = _unit(to_code, at)
+    if (area or {}).get("code") == request.assignment.area_code and department is None:
+        raise ComplaintError("same_unit", "改派对象与退单单位相同 re-dispatch to the unit that returned it", {}, 400)
+    role = request.assignment.role
+    assignment = _assign(complaint, role=role, area=area, department=department, first=False, note=note)
+    _decide(request, ReturnDecision.REDISPATCHED, by, note)
+    if role == AssignmentRole.LEAD:
+        complaint.lead_code = area["code"] if area else department.code
+        complaint.lead_name = assignment.unit_name
+        if area and area["level"] == AreaLevel.STREET and area["code"] != complaint.street_code:
+            complaint.needs_review = False
+        _set_status(
+            complaint, Status.DISPATCHED, by, f"改派 re-dispatched to {assignment.unit_name}；{note}".rstrip("；")
+        )
+    else:
+        _history(complaint, complaint.status, complaint.status, by, f"改派抄送 copy to {assignment.unit_name}")
+    return assignment
+
+
+@transaction.atomic
+def return_reject(*, return_request: ReturnRequest, by: Any = None, note: str = "") -> Assignment:
+    """Review outcome: the return is not accepted and the unit keeps the ticket (驳回)."""
+    request = _pending(return_request)
+    if not (note or "").strip():
+        raise ComplaintError("note_required", "驳回须说明理由 a rejection needs a note", {})
+    complaint = Complaint.objects.select_for_update().get(pk=request.complaint_id)
+    assignment = request.assignment
+    assignment.state = AssignmentState.ACTIVE
+    assignment.ended_at = None
+    assignment.save(update_fields=["state", "ended_at"])
+    _decide(request, ReturnDecision.REJECTED, by, note)
+    if assignment.role == AssignmentRole.LEAD:
+        _set_status(complaint, Status.DISPATCHED, by, f"退单驳回，{assignment.unit_name} 继续办理：{note}")
+    return assignment
+
+
+@transaction.atomic
+def return_dispute(*, return_request: ReturnRequest, by: Any = None, note: str = "") -> ReturnRequest:
+    """Review outcome: the place itself is contested, so the return becomes a boundary dispute (管辖争议).
+
+    The dispute is opened by the callable named in settings.SHAOZI["RETURN_DISPUTE_OPENER"] (dotted path; default
+    `complaints.hooks.open_return_dispute`, which uses jurisdictions' disputes), called as
+    opener(complaint=…, return_request=…, by=…) and returning a reference such as "dispute:7" (empty when no
+    dispute service is installed: the return then waits, marked `disputed`). The complaint stays `returned`; the
+    ruling's callback (`complaints.hooks.ruling_confirmed`) re-dispatches it to the unit the ruling names.
+    """
+    request = _pending(return_request)
+    complaint = Complaint.objects.get(pk=request.complaint_id)
+    opener = import_string(option("RETURN_DISPUTE_OPENER", "complaints.hooks.open_return_dispute"))
+    reference = str(opener(complaint=complaint, return_request=request, by=by) or "")
+    request.dispute_ref = reference[:100]
+    _decide(request, ReturnDecision.DISPUTED, by, note)
+    _history(complaint, complaint.status, complaint.status, by, f"转入管辖争议 disputed {reference}".strip())
+    return request
+
+
+@transaction.atomic
+def complaint_redispatch(*, complaint: Complaint, to_code: str, by: Any = None, note: str = "") -> Assignment:
+    """Give the lead to another unit (a ruling, a reopened case); the current lead's assignment ends."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if Status.DISPATCHED not in TRANSITIONS.get(complaint.status, ()):
+        raise ComplaintError(
+            "invalid_transition", f"状态 {complaint.status} 不能改派 cannot re-dispatch now", {}, status_code=409
+        )
+    at = complaint.received_at.astimezone(LOCAL_TZ).date()
+    area, department = _unit(to_code, at)
+    now = timezone.now()
+    complaint.assignments.active().filter(role=AssignmentRole.LEAD).update(state=AssignmentState.ENDED, ended_at=now)
+    first = not complaint.assignments.exists()
+    assignment = _assign(complaint, role=AssignmentRole.LEAD, area=area, department=department, first=first, note=note)
+    complaint.lead_code = area["code"] if area else department.code
+    complaint.lead_name = assignment.unit_name
+    _set_status(complaint, Status.DISPATCHED, by, f"改派 re-dispatched to {assignment.unit_name}；{note}".rstrip("；"))
+    return assignment
+
+
+# --- reference data --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def catalogue_load(*, source: Path) -> int:
+    """Create or update the three-level catalogue from JSON ({"categories": [{code, name, children …}]}).
+
+    Idempotent on `code`; items missing from the file are deactivated, never deleted (complaints point at them).
+    """
+    data = json.loads(Path(source).read_text(encoding="utf-8"))
+    seen: set[str] = set()
+
+    def walk(items: list[dict], parent: Category | None, level: int) -> None:
+        for item in items:
+            category = Category.objects.filter(code=item["code"]).first() or Category(code=item["code"])
+            category.name = item["name"]
+            category.level = level
+            category.parent = parent
+            category.department_role = item.get("role", "")
+            category.urgency = item.get("urgency", parent.urgency if parent else Urgency.GENERAL)
+            category.description = item.get("description", "")
+            category.keywords = item.get("keywords", "")
+            category.active = True
+            category.full_clean()
+            category.save()
+            seen.add(category.code)
+            walk(item.get("children", []), category, level + 1)
+
+    walk(data["categories"], None, 1)
+    Category.objects.exclude(code__in=seen).update(active=False)
+    return len(seen)
+
+
+@transaction.atomic
+def calendar_load(*, source: Path) -> int:
+    """Load one year's holidays and make-up working days (JSON, see fixtures/complaints/); replaces that year.
+
+    {"year": 2025, "source": "…通知", "holidays": [{"name", "from", "to"}], "workdays": [{"name", "date"}]}
+    """
+    data = json.loads(Path(source).read_text(encoding="utf-8"))
+    year = int(data["year"])
+    days: dict[dt.date, CalendarDay] = {}
+    for holiday in data.get("holidays", []):
+        start = dt.date.fromisoformat(holiday["from"])
+        end = dt.date.fromisoformat(holiday.get("to", holiday["from"]))
+        day = start
+        while day <= end:
+            days[day] = CalendarDay(date=day, is_workday=False, name=holiday["name"])
+            day += dt.timedelta(days=1)
+    for workday in data.get("workdays", []):
+        day = dt.date.fromisoformat(workday["date"])
+        if day in days:
+            raise ComplaintError("calendar_conflict", f"{day} 既是假日又是工作日 both holiday and workday", {})
+        days[day] = CalendarDay(date=day, is_workday=True, name=workday.get("name", "调休上班"))
+    for day in days.values():
+        if day.date.year != year:
+            raise ComplaintError("calendar_year", f"{day.date} 不属于 {year} year mismatch", {})
+        day.full_clean(validate_unique=False)
+    CalendarDay.objects.filter(date__year=year).delete()
+    CalendarDay.objects.bulk_create(days.values())
+    CalendarYear.objects.update_or_create(year=year, defaults={"source": data.get("source", "")[:300]})
+    return len(days)
+
+
+def calendar() -> WorkCalendar:
+    """The whole loaded calendar (small: a few dozen rows a year)."""
+    return WorkCalendar(
+        exceptions=dict(CalendarDay.objects.values_list("date", "is_workday")),
+        years=set(CalendarYear.objects.values_list("year", flat=True)),
+    )
