@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.gis.geos import Polygon
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -55,3 +56,20 @@ def error_handler(exc, context):
     code = _DEFAULT_CODES.get(response.status_code, "error")
     response.data = {"error": {"code": code, "message": message, "details": details}}
     return response
+
+
+def parse_bbox(value: str | None) -> Polygon | None:
+    """`minlon,minlat,maxlon,maxlat` (WGS-84) → a Polygon with srid 4326; None when empty; 400 when malformed."""
+    if not value:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ApiError(
+            "invalid_bbox", "bbox 无效 invalid bbox; use minlon,minlat,maxlon,maxlat", {"bbox": value}
+        ) from None
+    if not (minx < maxx and miny < maxy and -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
+        raise ApiError("invalid_bbox", "bbox 无效 invalid bbox: need min < max within ±180/±90", {"bbox": value})
+    bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
+    bbox.srid = 4326
+    return bbox

@@ -200,3 +200,44 @@ def convert(lon, lat, *, source: str, target: str):
     if source == target:
         return _identity(lon, lat)
     return from_wgs84(*to_wgs84(lon, lat, source), target)
+
+
+class CoordinateInputError(ValueError):
+    """Coordinates given by a user that cannot be used; `details` maps each bad field to why (zh-Hans, English)."""
+
+    def __init__(self, details: dict):
+        super().__init__("坐标无效 invalid coordinates")
+        self.details = details
+
+
+def parse_lon_lat(lon, lat, crs: str | None = WGS84) -> tuple[float, float, str]:
+    """Validate raw lon/lat (strings or numbers) and a system name: finite, in range, known system.
+
+    Returns (lon, lat, canonical system) as given, not converted; raises CoordinateInputError listing every
+    problem at once.
+    """
+    details = {}
+    values = {}
+    for name, raw, bound in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+        if raw is None or str(raw).strip() == "":
+            details[name] = "必填 required"
+            continue
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            details[name] = f"不是数字 not a number: {raw!r}"
+            continue
+        if not np.isfinite(value):
+            details[name] = f"必须是有限数 must be finite: {raw!r}"
+            continue
+        if not -bound <= value <= bound:
+            details[name] = f"超出范围 out of range [-{bound:g}, {bound:g}]: {value}"
+            continue
+        values[name] = value
+    try:
+        system = normalise_system(crs or WGS84)
+    except CoordinateError as exc:
+        details["crs"] = str(exc)
+    if details:
+        raise CoordinateInputError(details)
+    return values["lon"], values["lat"], system

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from django.contrib.gis.geos import Polygon
 
 from . import coords
@@ -58,26 +56,11 @@ def geocode_candidates(*, q: str | None, limit: int = 5) -> list[GeocodeCandidat
 
 def reverse_candidates(*, lon, lat, crs: str | None = "wgs84", limit: int = 5) -> tuple[list[GeocodeCandidate], dict]:
     """The places nearest a point given in any supported system, and the WGS-84 point used."""
-    details = {}
-    values = {}
-    for name, raw, bound in (("lon", lon, 180.0), ("lat", lat, 90.0)):
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            details[name] = (
-                "必填且须为数字 required, a number" if raw in (None, "") else f"不是数字 not a number: {raw!r}"
-            )
-            continue
-        if not (math.isfinite(value) and -bound <= value <= bound):
-            details[name] = f"超出范围 out of range [-{bound:g}, {bound:g}]: {raw}"
-            continue
-        values[name] = value
     try:
-        system = coords.normalise_system(crs or "wgs84")
-    except coords.CoordinateError as exc:
-        details["crs"] = str(exc)
-    if details:
-        raise GeoQueryError("invalid_point", "坐标无效 invalid coordinates", details)
+        lon_value, lat_value, system = coords.parse_lon_lat(lon, lat, crs)
+    except coords.CoordinateInputError as exc:
+        raise GeoQueryError("invalid_point", "坐标无效 invalid coordinates", exc.details) from None
+    values = {"lon": lon_value, "lat": lat_value}
     x, y = coords.to_wgs84(values["lon"], values["lat"], system)
     point = {"lon": round(x, 7), "lat": round(y, 7), "crs": "wgs84", "input": {**values, "crs": system}}
     return reverse_geocode(lon=x, lat=y, limit=limit), point

@@ -100,33 +100,12 @@ class Verdict:
 
 def parse_point(lon, lat, crs: str | None = "wgs84") -> tuple[Point, dict]:
     """Validate raw lon/lat (strings or numbers) in `crs` and return the WGS-84 point and an echo of the input."""
-    details = {}
-    values = {}
-    for name, raw in (("lon", lon), ("lat", lat)):
-        if raw is None or str(raw).strip() == "":
-            details[name] = "必填 required"
-            continue
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            details[name] = f"不是数字 not a number: {raw!r}"
-            continue
-        if not math.isfinite(value):
-            details[name] = f"必须是有限数 must be finite: {raw!r}"
-            continue
-        limit = 180.0 if name == "lon" else 90.0
-        if not -limit <= value <= limit:
-            details[name] = f"超出范围 out of range [-{limit:g}, {limit:g}]: {value}"
-            continue
-        values[name] = value
     try:
-        system = coords.normalise_system(crs or "wgs84")
-    except coords.CoordinateError as exc:
-        details["crs"] = str(exc)
-    if details:
-        raise QueryError("invalid_coordinates", "坐标无效 invalid coordinates", details)
-    wlon, wlat = coords.to_wgs84(values["lon"], values["lat"], system)
-    return Point(wlon, wlat, srid=4326), {"lon": values["lon"], "lat": values["lat"], "crs": system}
+        x, y, system = coords.parse_lon_lat(lon, lat, crs)
+    except coords.CoordinateInputError as exc:
+        raise QueryError("invalid_coordinates", "坐标无效 invalid coordinates", exc.details) from None
+    wlon, wlat = coords.to_wgs84(x, y, system)
+    return Point(wlon, wlat, srid=4326), {"lon": x, "lat": y, "crs": system}
 
 
 def parse_date(value: str | None) -> dt.date | None:

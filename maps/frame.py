@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from geo import coords
+from hotspots.constants import EmergingPattern, FixPlanStatus
 
 from . import tiles
 
@@ -27,15 +28,44 @@ class LegendRow:
 
 
 @dataclass(frozen=True)
+class PopupRow:
+    """One row of a feature's popup: a feature property and its label in both languages.
+
+    `labels` turns coded values into words ({"3": ["99% 热点", "hot spot, 99 %"]}); `digits` rounds numbers.
+    """
+
+    prop: str
+    label_zh: str
+    label_en: str
+    labels: dict = field(default_factory=dict)
+    digits: int | None = None
+
+
+@dataclass(frozen=True)
 class MapLayer:
-    """A layer of the planner map drawn from vector tiles of `tile_layer` (see maps.tile_layers)."""
+    """A layer of the planner map: vector tiles of `tile_layer` (see maps.tile_layers), or, for small data,
+    GeoJSON fetched from an API URL (`geojson`).
+
+    `style_by` names the feature property whose value picks a style from `styles` (the legend lists the same);
+    `popup` lists the properties a click on a feature shows, `links` the URLs it offers ("{id}" etc. are filled
+    from the feature's properties). A layer that `needs_login` is fetched only for a logged-in user.
+    """
 
     id: str
     title_zh: str
     title_en: str
-    tile_layer: str
+    tile_layer: str | None
     style: dict
     legend: tuple[LegendRow, ...]
+    geojson: str | None = None
+    style_by: str | None = None
+    styles: dict = field(default_factory=dict)
+    style_breaks: tuple[tuple[float, str], ...] = ()  # numeric property: the first (upper bound, style key) met
+    popup_title: str | None = None
+    popup: tuple[PopupRow, ...] = ()
+    links: tuple[tuple[str, str, str], ...] = ()  # (URL template, label zh, label en)
+    keep: dict = field(default_factory=dict)  # GeoJSON layers: keep features whose property is one of these
+    needs_login: bool = False
     fixed: dict = field(default_factory=dict)
     follows: tuple[str, ...] = ()  # user filters passed on to its tiles
     show: bool = True
@@ -52,10 +82,10 @@ STREET_STYLE = {"color": "#1d5fa8", "weight": 1, "fill": False, "dashArray": "4 
 
 
 def map_layers() -> list[MapLayer]:
-    """The layers of the planner map, bottom to top. Complaints, hot spots, idle lots … are added here as their
-    tile layers are registered."""
+    """The layers of the planner map, bottom to top: analysis layers under the boundaries, points above."""
     areas_api = reverse("area-list")
     return [
+        *analysis_layers(),
         MapLayer(
             id="streets",
             title_zh="街道乡镇界（合成）",
@@ -86,6 +116,278 @@ def map_layers() -> list[MapLayer]:
             labels_min_zoom=0,
             api=f"{areas_api}?level=district",
         ),
+        *point_layers(),
+    ]
+
+
+# Gi* bins −3…+3: a diverging red–blue scheme (ColorBrewer RdBu), "not significant" nearly clear.
+HOTSPOT_BINS = (
+    ("3", "热点 99% 置信", "hot spot, 99 % confidence", "#b2182b"),
+    ("2", "热点 95% 置信", "hot spot, 95 % confidence", "#ef8a62"),
+    ("1", "热点 90% 置信", "hot spot, 90 % confidence", "#fddbc7"),
+    ("0", "不显著", "not significant", "#bdbdbd"),
+    ("-1", "冷点 90% 置信", "cold spot, 90 % confidence", "#d1e5f0"),
+    ("-2", "冷点 95% 置信", "cold spot, 95 % confidence", "#67a9cf"),
+    ("-3", "冷点 99% 置信", "cold spot, 99 % confidence", "#2166ac"),
+)
+
+# The 16 detected emerging patterns (and "none"): hot ones in reds/oranges/purples, cold ones in blues/greens.
+EMERGING_COLOURS = {
+    "new_hot": "#67000d",
+    "consecutive_hot": "#cb181d",
+    "intensifying_hot": "#ef3b2c",
+    "persistent_hot": "#fb6a4a",
+    "diminishing_hot": "#fcae91",
+    "sporadic_hot": "#fd8d3c",
+    "oscillating_hot": "#d94801",
+    "historical_hot": "#8c6bb1",
+    "new_cold": "#08306b",
+    "consecutive_cold": "#08519c",
+    "intensifying_cold": "#2171b5",
+    "persistent_cold": "#4292c6",
+    "diminishing_cold": "#9ecae1",
+    "sporadic_cold": "#41ab5d",
+    "oscillating_cold": "#238b45",
+    "historical_cold": "#7fcdbb",
+    "none": "#d9d9d9",
+}
+
+FIX_PLAN_STATUS_COLOURS = {
+    "draft": "#9e9e9e",
+    "proposed": "#ff9800",
+    "approved": "#4caf50",
+    "in_progress": "#2196f3",
+    "done": "#1b5e20",
+    "rejected": "#795548",
+}
+
+
+def _cell_style(colour: str, opacity: float = 0.6) -> dict:
+    return {"stroke": False, "weight": 0, "fill": True, "fillColor": colour, "fillOpacity": opacity}
+
+
+def _split(label: str) -> tuple[str, str]:
+    """A choices label "中文 English" as (zh, en)."""
+    zh, _, en = label.partition(" ")
+    return zh, en or zh
+
+
+def analysis_layers() -> list[MapLayer]:
+    """Hot-spot cells, emerging patterns, idle lots and fix plans (hotspots app), under the boundaries."""
+    hotspot_styles = {key: _cell_style(colour, 0.15 if key == "0" else 0.6) for key, _, _, colour in HOTSPOT_BINS}
+    pattern_labels = {value: _split(str(label)) for value, label in EmergingPattern.choices}
+    emerging_styles = {key: _cell_style(colour, 0.65) for key, colour in EMERGING_COLOURS.items()}
+    fix_styles = {
+        key: {"color": colour, "weight": 3, "fill": True, "fillColor": colour, "fillOpacity": 0.35}
+        for key, colour in FIX_PLAN_STATUS_COLOURS.items()
+    }
+    status_labels = {value: (str(label), value.replace("_", " ")) for value, label in FixPlanStatus.choices}
+    idle_style = {"color": "#2e7d32", "weight": 1.5, "fill": True, "fillColor": "#a5d6a7", "fillOpacity": 0.5}
+    idle_top_style = {"color": "#1b5e20", "weight": 2.5, "fill": True, "fillColor": "#43a047", "fillOpacity": 0.7}
+    return [
+        MapLayer(
+            id="hotspots",
+            title_zh="Gi* 热点（最新分析）",
+            title_en="Gi* hot spots (latest run)",
+            tile_layer="hotspots",
+            style=_cell_style("#ef8a62"),
+            style_by="bin",
+            styles=hotspot_styles,
+            legend=tuple(LegendRow(zh, en, hotspot_styles[key]) for key, zh, en, _ in HOTSPOT_BINS),
+            show=False,
+            z_index=1,
+            api=reverse("hotspot-list"),
+            note_zh="H3 网格，Getis-Ord Gi*，FDR 校正；13 级以下只画显著网格",
+            note_en="H3 cells, Getis-Ord Gi*, FDR-corrected; below zoom 13 only significant cells",
+            popup_title="h3",
+            popup=(
+                PopupRow("bin", "类别", "bin", labels={k: [zh, en] for k, zh, en, _ in HOTSPOT_BINS}),
+                PopupRow("z", "z 值", "z", digits=2),
+                PopupRow("p", "p 值", "p", digits=4),
+                PopupRow("count", "诉求数", "complaints"),
+                PopupRow("street_code", "街道编码", "street code"),
+                PopupRow("run_id", "分析批次", "run"),
+            ),
+            links=((reverse("hotspot-list") + "?run={run_id}&street={street_code}", "接口对象", "API object"),),
+        ),
+        MapLayer(
+            id="emerging",
+            title_zh="新兴热点（最新分析）",
+            title_en="Emerging hot spots (latest run)",
+            tile_layer="emerging",
+            style=_cell_style("#cb181d"),
+            style_by="pattern",
+            styles=emerging_styles,
+            legend=tuple(
+                LegendRow(*pattern_labels[key], emerging_styles[key]) for key in EMERGING_COLOURS if key != "none"
+            ),
+            follows=("pattern",),
+            show=False,
+            z_index=1,
+            api=reverse("emerging-list"),
+            note_zh="时空立方体 + Mann-Kendall 趋势，共 17 类（无模式者不画）",
+            note_en="space-time cube + Mann-Kendall trend, 17 categories (cells with no pattern not drawn)",
+            popup_title="h3",
+            popup=(
+                PopupRow("pattern", "模式", "pattern", labels={k: list(v) for k, v in pattern_labels.items()}),
+                PopupRow("trend_z", "趋势 z", "trend z", digits=2),
+                PopupRow("trend_p", "趋势 p", "trend p", digits=4),
+                PopupRow("hot_steps", "热点时间步", "hot steps"),
+                PopupRow("cold_steps", "冷点时间步", "cold steps"),
+                PopupRow("count", "诉求数", "complaints"),
+                PopupRow("recent_count", "近 4 步诉求", "last 4 steps"),
+                PopupRow("street_code", "街道编码", "street code"),
+                PopupRow("run_id", "分析批次", "run"),
+            ),
+            links=((reverse("emerging-list") + "?run={run_id}&street={street_code}", "接口对象", "API object"),),
+        ),
+        MapLayer(
+            id="idle-lots",
+            title_zh="闲置地块排序",
+            title_en="Idle lots (ranked)",
+            tile_layer=None,
+            geojson=reverse("idle-lot-list") + "?page_size=10000",
+            style=idle_style,
+            style_by="rank",
+            style_breaks=((10, "top"),),
+            styles={"top": idle_top_style},
+            legend=(
+                LegendRow("前 10 名", "top 10", idle_top_style),
+                LegendRow("其他候选地块", "other candidates", idle_style),
+            ),
+            show=False,
+            z_index=4,
+            api=reverse("idle-lot-list"),
+            note_zh="得分 = 新增覆盖居民 + 诉求 + 面积 + 闲置年限（加权）",
+            note_en="score = residents newly served + complaints + size + years idle (weighted)",
+            popup_title="name",
+            popup=(
+                PopupRow("rank", "排名", "rank"),
+                PopupRow("score", "得分", "score", digits=3),
+                PopupRow("residents_new", "新增覆盖居民", "residents newly served", digits=0),
+                PopupRow("complaints", "关联诉求", "linked complaints"),
+                PopupRow("years_idle", "闲置年数", "years idle", digits=1),
+                PopupRow("area_m2", "面积 m²", "area m²", digits=0),
+                PopupRow("land_use", "规划用途", "land use"),
+                PopupRow("street_name", "街道", "street"),
+                PopupRow("code", "地块编码", "parcel code"),
+            ),
+            links=((reverse("idle-lot-list") + "?street={street_code}", "接口对象", "API object"),),
+        ),
+        MapLayer(
+            id="fix-plans",
+            title_zh="整治方案",
+            title_en="Fix plans",
+            tile_layer=None,
+            geojson=reverse("fix-plan-list") + "?page_size=10000",
+            style=fix_styles["proposed"],
+            style_by="status",
+            styles=fix_styles,
+            legend=tuple(LegendRow(*status_labels[key], fix_styles[key]) for key in FIX_PLAN_STATUS_COLOURS),
+            show=False,
+            z_index=5,
+            api=reverse("fix-plan-list"),
+            popup_title="title",
+            popup=(
+                PopupRow("status", "状态", "status", labels={k: list(v) for k, v in status_labels.items()}),
+                PopupRow("street_name", "街道", "street"),
+                PopupRow("residents_served", "服务居民", "residents served", digits=0),
+                PopupRow("parcel_name", "地块", "lot"),
+            ),
+            links=(
+                (reverse("fix-plan-detail", kwargs={"pk": 0}).replace("/0", "/{id}"), "接口对象", "API object"),
+                ("/fix-plans/{id}/", "打印页", "printable page"),
+            ),
+        ),
+    ]
+
+
+def point_layers() -> list[MapLayer]:
+    """Topology findings, repeat places and open disputes, above the boundaries."""
+    topology_style = {"color": "#d500f9", "weight": 3, "fill": True, "fillColor": "#d500f9", "fillOpacity": 0.5}
+    chronic = {"radius": 6, "color": "#7f0000", "weight": 1.5, "fill": True, "fillColor": "#e53935", "fillOpacity": 0.8}
+    repeat = {"radius": 4, "color": "#8d6e63", "weight": 1, "fill": True, "fillColor": "#ffb74d", "fillOpacity": 0.7}
+    disputed = {"radius": 8, "color": "#000", "weight": 2, "fill": True, "fillColor": "#ffeb3b", "fillOpacity": 0.9}
+    review = {"radius": 8, "color": "#000", "weight": 2, "fill": True, "fillColor": "#ff5722", "fillOpacity": 0.9}
+    dispute_status = {"open": ["待处理", "open"], "under_review": ["审理中", "under review"]}
+    return [
+        MapLayer(
+            id="topology",
+            title_zh="拓扑问题",
+            title_en="Topology findings",
+            tile_layer=None,
+            geojson=reverse("topology"),
+            style=topology_style,
+            legend=(LegendRow("缝隙、重叠、碎片、越界", "gaps, overlaps, slivers, outside parent", topology_style),),
+            show=False,
+            z_index=6,
+            api=reverse("topology"),
+            note_zh="现行边界版本的检查结果",
+            note_en="checks of the boundary version in force",
+            popup_title="kind",
+            popup=(
+                PopupRow("kind", "类型", "kind"),
+                PopupRow("message", "说明", "finding"),
+                PopupRow("codes", "涉及区划", "areas"),
+                PopupRow("area_m2", "面积 m²", "area m²", digits=1),
+            ),
+        ),
+        MapLayer(
+            id="repeat-places",
+            title_zh="重复点位",
+            title_en="Repeat places",
+            tile_layer="repeat-places",
+            style=repeat,
+            style_by="chronic",
+            styles={"true": chronic, "false": repeat},
+            legend=(
+                LegendRow("顽疾（多次、跨期长）", "chronic (many reports over a long span)", chronic),
+                LegendRow("重复诉求点位", "repeat place", repeat),
+            ),
+            follows=("chronic",),
+            show=False,
+            z_index=7,
+            api=reverse("repeat-place-list"),
+            popup_title="category_name",
+            popup=(
+                PopupRow("count", "诉求数", "complaints"),
+                PopupRow("span_days", "跨度（天）", "span (days)", digits=0),
+                PopupRow("chronic", "顽疾", "chronic"),
+                PopupRow("failed_fix_count", "办结后再诉", "after a closure"),
+                PopupRow("category_code", "类别编码", "category"),
+                PopupRow("street_name", "街道", "street"),
+                PopupRow("run_id", "分析批次", "run"),
+            ),
+            links=((reverse("repeat-place-list") + "?run={run_id}&street={street_code}", "接口对象", "API object"),),
+        ),
+        MapLayer(
+            id="disputes",
+            title_zh="未决管辖争议",
+            title_en="Open disputes",
+            tile_layer=None,
+            geojson=reverse("dispute-list"),
+            style=disputed,
+            style_by="status",
+            styles={"open": disputed, "under_review": review},
+            keep={"status": ["open", "under_review"]},
+            legend=(LegendRow("待处理", "open", disputed), LegendRow("审理中", "under review", review)),
+            show=False,
+            z_index=8,
+            api=reverse("dispute-list"),
+            needs_login=True,
+            note_zh="登录后显示你辖区内的争议",
+            note_en="shown after login, disputes in your scope",
+            popup_title="title",
+            popup=(
+                PopupRow("status", "状态", "status", labels=dispute_status),
+                PopupRow("contested_codes", "争议区划", "contested areas"),
+                PopupRow("opened_at", "发起时间", "opened"),
+            ),
+            links=(
+                ("/disputes/{id}/", "争议页", "dispute page"),
+                (reverse("dispute-detail", kwargs={"pk": 0}).replace("/0", "/{id}"), "接口对象", "API object"),
+            ),
+        ),
     ]
 
 
@@ -102,6 +404,8 @@ def _filter_specs(layers: list[MapLayer]) -> list[dict]:
     """User filters the visible layers follow, with labels and kinds, each once, in first-use order."""
     specs: dict[str, dict] = {}
     for layer in layers:
+        if layer.tile_layer is None:
+            continue
         tile_layer = tiles.layer_get(layer.tile_layer)
         for name in layer.follows:
             spec = tile_layer.filters[name]
@@ -117,8 +421,10 @@ def _filter_specs(layers: list[MapLayer]) -> list[dict]:
     return list(specs.values())
 
 
-def frame_config(*, centre: tuple[float, float], zoom: int) -> dict:
-    """Everything planner.js needs: layers, filters, basemap, system and URLs (no database access)."""
+def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool = False) -> dict:
+    """Everything planner.js needs: layers, filters, basemap, system and URLs (no database access).
+
+    `authenticated`: whether layers that need a login (disputes) may be fetched for this user."""
     layers = map_layers()
     shaozi = settings.SHAOZI
     system = map_system()
@@ -131,11 +437,23 @@ def frame_config(*, centre: tuple[float, float], zoom: int) -> dict:
         }
     config_layers = []
     for layer in layers:
-        tile_layer = tiles.layer_get(layer.tile_layer)
         data = asdict(layer)
         data["title"] = {"zh": layer.title_zh, "en": layer.title_en}
         data["note"] = {"zh": layer.note_zh, "en": layer.note_en}
         data["legend"] = [{"label": {"zh": r.label_zh, "en": r.label_en}, "style": r.style} for r in layer.legend]
+        data["popup"] = [
+            {"prop": r.prop, "label": {"zh": r.label_zh, "en": r.label_en}, "labels": r.labels, "digits": r.digits}
+            for r in layer.popup
+        ]
+        data["links"] = [{"url": url, "label": {"zh": zh, "en": en}} for url, zh, en in layer.links]
+        data["available"] = authenticated or not layer.needs_login
+        if layer.tile_layer is None:
+            data["source"] = "geojson"
+            data["geometry"] = "point" if layer.style.get("radius") else "polygon"
+            config_layers.append(data)
+            continue
+        tile_layer = tiles.layer_get(layer.tile_layer)
+        data["source"] = "tiles"
         data["tiles"] = reverse("tile", kwargs={"layer": tile_layer.name, "z": "0", "x": "0", "y": "0"}).replace(
             "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
         )
@@ -154,5 +472,7 @@ def frame_config(*, centre: tuple[float, float], zoom: int) -> dict:
             "jurisdiction": reverse("jurisdiction"),
             "labels": reverse("map-labels"),
             "area": reverse("area-detail", kwargs={"code": "CODE"}),
+            "login": settings.LOGIN_URL,
         },
+        "authenticated": authenticated,
     }

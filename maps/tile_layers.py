@@ -14,6 +14,9 @@ from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, ExpressionWrapper, F, Field, Max, Q, QuerySet
 
+from hotspots import selectors as hotspot_selectors
+from hotspots.constants import EmergingPattern, Layer
+from hotspots.models import AnalysisRun
 from jurisdictions import selectors as jurisdiction_selectors
 from jurisdictions.constants import AreaLevel
 
@@ -127,5 +130,226 @@ AREAS = register(
         max_age=300,
         geometry_type="polygon",
         description="区、街道乡镇边界 district and street boundaries; filters level, at (YYYY-MM-DD), area (code)",
+    )
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hot-spot analysis layers (hotspots app): cells and repeat places of the latest finished run, or of `run=<id>`.
+# Their ETag version is the run's id and finish time: a run's results are never edited, a new run adds rows.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def parse_run(value: str) -> int:
+    try:
+        run = int(value)
+    except ValueError:
+        run = -1
+    if run < 1:
+        raise TileError("invalid_filter", "run 须为正整数 run must be a positive integer", {"run": value})
+    return run
+
+
+def parse_pattern(value: str) -> str:
+    if value not in EmergingPattern.values:
+        raise TileError(
+            "invalid_filter",
+            f"模式无效 pattern must be one of {', '.join(EmergingPattern.values)}",
+            {"pattern": value},
+        )
+    return value
+
+
+def parse_flag(value: str) -> bool:
+    if value not in ("true", "false"):
+        raise TileError("invalid_filter", "须为 true 或 false must be true or false", {"value": value})
+    return value == "true"
+
+
+def parse_category(value: str) -> str:
+    if not re.match(r"^[0-9A-Za-z._-]{1,20}$", value):
+        raise TileError("invalid_filter", "类别编码无效 invalid category code", {"category": value})
+    return value
+
+
+def _run(layer: str, run: int | None) -> AnalysisRun | None:
+    return hotspot_selectors.run_get(layer=layer, run_id=run)
+
+
+def _run_version(layer: str, run: int | None, *extra) -> str:
+    found = _run(layer, run)
+    if found is None:
+        return "no-run"
+    finished = found.finished_at.isoformat() if found.finished_at else ""
+    return ":".join([str(found.pk), finished, *(str(e) for e in extra)])
+
+
+HOTSPOT_ALL_CELLS_ZOOM = 13
+
+
+def hotspot_tile_source(*, box: TileBox, run=None) -> tuple[str, list] | None:
+    """Gi* cells (H3 hexagons) of the run meeting the tile box, with bin −3…+3, z, p and the count.
+
+    Below zoom 13 only significant cells (bin ≠ 0): a zoom-10 tile over the city would otherwise hold ~7,600
+    hexagons (0.5 MB) of mostly "not significant", each a few pixels wide.
+    """
+    found = _run(Layer.HOTSPOTS, run)
+    if found is None:
+        return None
+    cells = hotspot_selectors.hotspot_cell_list(run=found, significant=box.z < HOTSPOT_ALL_CELLS_ZOOM).filter(
+        geom__bboverlaps=box_polygon(box)
+    )
+    return queryset_source(
+        cells.order_by()
+        .annotate(fid=F("id"), tile_geom=raw_geometry("geom"))
+        .values("fid", "h3", "bin", "z", "p", "count", "value", "street_code", "run_id", "tile_geom")
+    )
+
+
+def hotspot_tile_version(*, run=None) -> str:
+    return _run_version(Layer.HOTSPOTS, run)
+
+
+def emerging_tile_source(*, box: TileBox, run=None, pattern=None) -> tuple[str, list] | None:
+    """Emerging hot spot cells with a detected pattern (or the one asked for) meeting the tile box."""
+    found = _run(Layer.EMERGING, run)
+    if found is None:
+        return None
+    cells = hotspot_selectors.emerging_cell_list(run=found, patterns=[pattern] if pattern else None).filter(
+        geom__bboverlaps=box_polygon(box)
+    )
+    return queryset_source(
+        cells.order_by()
+        .annotate(fid=F("id"), tile_geom=raw_geometry("geom"))
+        .values(
+            "fid",
+            "h3",
+            "pattern",
+            "trend_z",
+            "trend_p",
+            "hot_steps",
+            "cold_steps",
+            "count",
+            "recent_count",
+            "street_code",
+            "run_id",
+            "tile_geom",
+        )
+    )
+
+
+def emerging_tile_version(*, run=None, pattern=None) -> str:
+    return _run_version(Layer.EMERGING, run)
+
+
+def repeat_place_tile_source(*, box: TileBox, run=None, category=None, chronic=None) -> tuple[str, list] | None:
+    """Repeat places (points) of the run in the tile box, optionally of a category prefix or chronic only."""
+    found = _run(Layer.REPEAT_PLACES, run)
+    if found is None:
+        return None
+    places = hotspot_selectors.repeat_place_list(run=found, category=category, chronic=chronic).filter(
+        point__bboverlaps=box_polygon(box)
+    )
+    return queryset_source(
+        places.order_by()
+        .annotate(fid=F("id"), tile_geom=raw_geometry("point"))
+        .values(
+            "fid",
+            "category_code",
+            "category_name",
+            "place_kind",
+            "count",
+            "span_days",
+            "chronic",
+            "failed_fix",
+            "failed_fix_count",
+            "street_code",
+            "street_name",
+            "run_id",
+            "tile_geom",
+        )
+    )
+
+
+def repeat_place_tile_version(*, run=None, category=None, chronic=None) -> str:
+    return _run_version(Layer.REPEAT_PLACES, run)
+
+
+RUN_FILTER = TileFilter("run", "分析批次", "analysis run", parse_run)
+
+HOTSPOTS = register(
+    TileLayer(
+        name="hotspots",
+        title_zh="Gi* 热点",
+        title_en="Gi* hot spots",
+        attributes=("h3", "bin", "z", "p", "count", "value", "street_code", "run_id"),
+        filters={"run": RUN_FILTER},
+        source=hotspot_tile_source,
+        version=hotspot_tile_version,
+        max_age=300,
+        geometry_type="polygon",
+        description="最新一次 Gi* 分析的 H3 网格 H3 cells of the latest Gi* run; filter run (id)",
+    )
+)
+
+EMERGING = register(
+    TileLayer(
+        name="emerging",
+        title_zh="新兴热点",
+        title_en="emerging hot spots",
+        attributes=(
+            "h3",
+            "pattern",
+            "trend_z",
+            "trend_p",
+            "hot_steps",
+            "cold_steps",
+            "count",
+            "recent_count",
+            "street_code",
+            "run_id",
+        ),
+        filters={
+            "run": RUN_FILTER,
+            "pattern": TileFilter(
+                "pattern", "模式", "pattern", parse_pattern, kind="choice", choices=tuple(EmergingPattern.values)
+            ),
+        },
+        source=emerging_tile_source,
+        version=emerging_tile_version,
+        max_age=300,
+        geometry_type="polygon",
+        description="最新一次新兴热点分析中有模式的网格 cells with a pattern in the latest emerging run",
+    )
+)
+
+REPEAT_PLACES = register(
+    TileLayer(
+        name="repeat-places",
+        title_zh="重复点位",
+        title_en="repeat places",
+        attributes=(
+            "category_code",
+            "category_name",
+            "place_kind",
+            "count",
+            "span_days",
+            "chronic",
+            "failed_fix",
+            "failed_fix_count",
+            "street_code",
+            "street_name",
+            "run_id",
+        ),
+        filters={
+            "run": RUN_FILTER,
+            "category": TileFilter("category", "类别编码", "category code", parse_category),
+            "chronic": TileFilter("chronic", "仅顽疾", "chronic only", parse_flag, kind="choice", choices=("true",)),
+        },
+        source=repeat_place_tile_source,
+        version=repeat_place_tile_version,
+        max_age=300,
+        geometry_type="point",
+        description="同一地点反复诉求 places with repeated complaints; filters run, category (prefix), chronic",
     )
 )

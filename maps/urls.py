@@ -1,10 +1,14 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
-from . import views
+from . import staff, views
 
 urlpatterns = [
     path("", views.planner_map, name="planner-map"),
     path("map/labels", views.map_labels, name="map-labels"),
     # z/x/y are validated by the view, so a bad number gets the API's error shape instead of an HTML 404.
     re_path(r"^tiles/(?P<layer>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.pbf$", views.tile, name="tile"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("disputes/", staff.dispute_list, name="dispute-queue"),
+    path("disputes/<int:pk>/", staff.dispute_detail, name="dispute-page"),
+    path("fix-plans/<int:pk>/", staff.fix_plan_detail, name="fix-plan-page"),
 ]

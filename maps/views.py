@@ -36,7 +36,9 @@ def planner_map(request: HttpRequest) -> HttpResponse:
         control_scale=True,
         prefer_canvas=False,
     )
-    PlannerFrame(frame_config(centre=BEIJING_CENTRE, zoom=BEIJING_ZOOM)).add_to(fmap)
+    PlannerFrame(
+        frame_config(centre=BEIJING_CENTRE, zoom=BEIJING_ZOOM, authenticated=request.user.is_authenticated)
+    ).add_to(fmap)
     root = fmap.get_root()
     # An empty icon: browsers would otherwise ask for /favicon.ico (a 404 in the console).
     head = '<meta charset="utf-8"><link rel="icon" href="data:,">'

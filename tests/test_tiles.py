@@ -37,10 +37,12 @@ def tile_units(lon: float, lat: float, z: int, x: int, y: int) -> tuple[float, f
     return (fx - x) * 4096, (fy - y) * 4096
 
 
-def decode(content: bytes) -> list[dict]:
+def decode(content: bytes, layer: str = "areas") -> list[dict]:
     # y_coord_down: MVT's own orientation, so positions compare with tile_units directly.
+    if not content:
+        return []
     layers = mapbox_vector_tile.decode(content, default_options={"y_coord_down": True})
-    return layers.get("areas", {}).get("features", [])
+    return layers.get(layer, {}).get("features", [])
 
 
 def postgis_codes(z: int, x: int, y: int, *, level: str, extra_sql: str = "", params=()) -> set[str]:
@@ -320,3 +322,53 @@ def test_planner_page_offers_tile_layers_and_says_which_system_it_shows(client):
     # A GCJ-02 setting without a basemap changes nothing: there is nothing to line up with.
     with override_settings(SHAOZI={**settings.SHAOZI, "BASEMAP_URL": "", "BASEMAP_CRS": "gcj02"}):
         assert '"system": "wgs84"' in client.get("/").content.decode()
+
+
+@pytest.fixture(scope="module")
+def hotspots_demo(django_db_setup, django_db_blocker):
+    """The hot-spot demo runs (committed once; `--if-empty` makes later sessions free)."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("hotspots_demo_load", "--if-empty", verbosity=0)
+
+
+@pytest.mark.parametrize("z", [11, 13])
+def test_hotspot_tile_holds_the_cells_of_the_latest_run(client, db, hotspots_demo, z):
+    from hotspots.models import AnalysisRun, HotspotCell
+
+    run = AnalysisRun.objects.filter(layer="hotspots").latest("finished_at")
+    x, y = tile_of(116.36, 39.90, z)
+    response = client.get(f"/tiles/hotspots/{z}/{x}/{y}.pbf")
+    assert response.status_code == 200
+    features = decode(response.content, "hotspots")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT h3, ST_Intersects(ST_Transform(geom, 3857), ST_TileEnvelope(%s, %s, %s)) "
+            f"FROM {HotspotCell._meta.db_table} WHERE run_id = %s AND (bin <> 0 OR %s) "
+            "AND ST_Intersects(ST_Transform(geom, 3857), ST_TileEnvelope(%s, %s, %s, margin => 64.0 / 4096))",
+            [z, x, y, run.pk, z >= 13, z, x, y],
+        )
+        rows = cursor.fetchall()
+    inside = {h3 for h3, in_tile in rows if in_tile}
+    buffered = {h3 for h3, _ in rows}
+    got = {f["properties"]["h3"] for f in features}
+    assert inside and inside <= got <= buffered  # the tile's own cells, and at most those of its buffer
+    assert {f["properties"]["run_id"] for f in features} == {run.pk}
+    assert (z < 13) is all(f["properties"]["bin"] != 0 for f in features)
+
+
+def test_emerging_and_repeat_place_tiles_follow_their_filters(client, db, hotspots_demo):
+    z = 11
+    x, y = tile_of(116.36, 39.90, z)
+    every = decode(client.get(f"/tiles/emerging/{z}/{x}/{y}.pbf").content, "emerging")
+    assert every and "none" not in {f["properties"]["pattern"] for f in every}
+    pattern = every[0]["properties"]["pattern"]
+    some = decode(client.get(f"/tiles/emerging/{z}/{x}/{y}.pbf?pattern={pattern}").content, "emerging")
+    assert {f["properties"]["pattern"] for f in some} == {pattern}
+    assert client.get(f"/tiles/emerging/{z}/{x}/{y}.pbf?pattern=hot").json()["error"]["code"] == "invalid_filter"
+    places = decode(client.get(f"/tiles/repeat-places/{z}/{x}/{y}.pbf").content, "repeat-places")
+    chronic = decode(client.get(f"/tiles/repeat-places/{z}/{x}/{y}.pbf?chronic=true").content, "repeat-places")
+    assert places and len(chronic) < len(places) and all(f["properties"]["chronic"] for f in chronic)
+    assert client.get(f"/tiles/hotspots/{z}/{x}/{y}.pbf?run=0").json()["error"]["code"] == "invalid_filter"
+    assert client.get(f"/tiles/hotspots/{z}/{x}/{y}.pbf?run=999999").status_code == 204

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.gis.geos import Polygon
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from config.api import ApiError
+from config.api import ApiError, parse_bbox
 from hotspots import selectors, services
 from hotspots.constants import EmergingPattern, Layer
 from hotspots.models import FixPlan, Parcel
@@ -37,22 +36,6 @@ FILTERS = [
     OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM-DD,YYYY-MM-DD: runs/places in the period"),
     OpenApiParameter("run", OpenApiTypes.INT, description="分析批次 a run id (default: the latest)"),
 ]
-
-
-def _bbox(value: str | None) -> Polygon | None:
-    if not value:
-        return None
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
-    except ValueError:
-        raise ApiError(
-            "invalid_bbox", "bbox 无效 invalid bbox; use minlon,minlat,maxlon,maxlat", {"bbox": value}
-        ) from None
-    if not (minx < maxx and miny < maxy and -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
-        raise ApiError("invalid_bbox", "bbox 无效 invalid bbox: need min < max within ±180/±90", {"bbox": value})
-    bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
-    bbox.srid = 4326
-    return bbox
 
 
 def _period(value: str | None) -> tuple[dt.date | None, dt.date | None]:
@@ -149,7 +132,7 @@ class RepeatPlaceListView(_LayerView):
         chronic = params.get("chronic")
         return selectors.repeat_place_list(
             run=self.run(),
-            bbox=_bbox(params.get("bbox")),
+            bbox=parse_bbox(params.get("bbox")),
             category=params.get("category"),
             street=params.get("street"),
             start=start,
@@ -168,7 +151,7 @@ class HotspotCellListView(_LayerView):
         params = self.request.query_params
         return selectors.hotspot_cell_list(
             run=self.run(),
-            bbox=_bbox(params.get("bbox")),
+            bbox=parse_bbox(params.get("bbox")),
             street=params.get("street"),
             significant=params.get("significant", "").lower() in ("1", "true", "yes"),
         )
@@ -187,7 +170,7 @@ class EmergingCellListView(_LayerView):
         if unknown:
             raise ApiError("invalid_pattern", "模式无效 unknown pattern", {"pattern": unknown})
         return selectors.emerging_cell_list(
-            run=self.run(), bbox=_bbox(params.get("bbox")), street=params.get("street"), patterns=patterns or None
+            run=self.run(), bbox=parse_bbox(params.get("bbox")), street=params.get("street"), patterns=patterns or None
         )
 
 
@@ -201,7 +184,7 @@ class IdleLotListView(_LayerView):
 
     def get_queryset(self):
         params = self.request.query_params
-        return selectors.idle_lot_list(run=self.run(), bbox=_bbox(params.get("bbox")), street=params.get("street"))
+        return selectors.idle_lot_list(run=self.run(), bbox=parse_bbox(params.get("bbox")), street=params.get("street"))
 
 
 def _require_plan_writer(request, street_code: str) -> None:
@@ -236,7 +219,7 @@ class FixPlanListView(ListAPIView):
     def get_queryset(self):
         params = self.request.query_params
         return selectors.fix_plan_list(
-            bbox=_bbox(params.get("bbox")), street=params.get("street"), status=params.get("status")
+            bbox=parse_bbox(params.get("bbox")), street=params.get("street"), status=params.get("status")
         )
 
     @extend_schema(request=FixPlanCreateSerializer, responses={201: FixPlanSerializer})

@@ -1,4 +1,3 @@
-from django.contrib.gis.geos import Polygon
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
@@ -6,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from config.api import ApiError
+from config.api import ApiError, parse_bbox
 from jurisdictions import selectors
 from jurisdictions.constants import AreaLevel
 from jurisdictions.models import Generation
@@ -55,22 +54,6 @@ class AreaPagination(GeoJsonPagination):
     max_page_size = 5000
 
 
-def _bbox(value: str | None) -> Polygon | None:
-    if not value:
-        return None
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
-    except ValueError:
-        raise ApiError(
-            "invalid_bbox", "bbox 无效 invalid bbox; use minlon,minlat,maxlon,maxlat", {"bbox": value}
-        ) from None
-    if not (minx < maxx and miny < maxy and -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
-        raise ApiError("invalid_bbox", "bbox 无效 invalid bbox: need min < max within ±180/±90", {"bbox": value})
-    bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
-    bbox.srid = 4326
-    return bbox
-
-
 def _simplify(value: str | None) -> float | None:
     if value in (None, ""):
         return None
@@ -113,7 +96,7 @@ class AreaListView(ListAPIView):
         except selectors.QueryError as exc:
             raise _query_error(exc) from exc
         areas = selectors.area_list(
-            level=level, bbox=_bbox(params.get("bbox")), parent_code=params.get("parent"), at=at
+            level=level, bbox=parse_bbox(params.get("bbox")), parent_code=params.get("parent"), at=at
         )
         return areas.with_geojson(simplify_m=_simplify(params.get("simplify")))
 

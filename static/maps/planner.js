@@ -38,6 +38,11 @@
       en: "Coordinates: GCJ-02 (as the Amap/Tencent basemap; overlays shifted)"
     },
     basemap: {zh: "底图", en: "Basemap"},
+    yes: {zh: "是", en: "yes"},
+    no: {zh: "否", en: "no"},
+    loginFirst: {zh: "登录后可见", en: "log in to see"},
+    login: {zh: "登录", en: "Log in"},
+    layerFailed: {zh: "图层加载失败：", en: "layer failed to load: "},
     switchTo: {zh: "English", en: "中文"}
   };
 
@@ -67,6 +72,28 @@
     return '<svg class="shaozi-swatch" width="18" height="14" aria-hidden="true">' + shape + ' stroke="' +
       escapeHtml(stroke) + '" stroke-width="' + Math.min(width, 3) + '" fill="' + escapeHtml(fill) +
       '" fill-opacity="' + fillOpacity + '"' + dash + "/></svg>";
+  }
+
+  // WGS-84 → GCJ-02 for GeoJSON overlays drawn over a GCJ-02 basemap (vector tiles are shifted on the server,
+  // with geo.coords; this is the same published formula, for API GeoJSON that arrives in WGS-84).
+  var GCJ_A = 6378245.0, GCJ_EE = 0.00669342162296594323;
+
+  function wgs84ToGcj02(lon, lat) {
+    if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) { return [lon, lat]; }
+    var x = lon - 105.0, y = lat - 35.0, s = Math.sqrt(Math.abs(x)), PI = Math.PI;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * s;
+    dlat += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    dlat += (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * s;
+    dlon += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlon += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    dlon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * PI, magic = 1.0 - GCJ_EE * Math.sin(radLat) * Math.sin(radLat);
+    var sqrtMagic = Math.sqrt(magic);
+    dlat = (dlat * 180.0) / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrtMagic) * PI);
+    dlon = (dlon * 180.0) / (GCJ_A / sqrtMagic * Math.cos(radLat) * PI);
+    return [lon + dlon, lat + dlat];
   }
 
   function shaoziPlanner(map, config) {
@@ -148,23 +175,129 @@
       return cfg.tiles + (q ? "?" + q : "");
     }
 
+    // The style of one feature: by `style_by` (a value, or the first of `style_breaks` a number meets).
+    function styleFor(cfg, props) {
+      if (!cfg.style_by || !props) { return cfg.style; }
+      var value = props[cfg.style_by];
+      var key = value === undefined || value === null ? "" : String(value);
+      if (cfg.style_breaks && cfg.style_breaks.length) {
+        key = "";
+        for (var i = 0; i < cfg.style_breaks.length; i++) {
+          if (Number(value) <= cfg.style_breaks[i][0]) { key = cfg.style_breaks[i][1]; break; }
+        }
+      }
+      return cfg.styles[key] || cfg.style;
+    }
+
+    function popupValue(row, value) {
+      if (value === undefined || value === null || value === "") { return "—"; }
+      var labels = row.labels && row.labels[String(value)];
+      if (labels) { return escapeHtml(state.lang === "en" ? labels[1] : labels[0]); }
+      if (value === true || value === false) { return escapeHtml(t(value ? "yes" : "no")); }
+      if (Array.isArray(value)) { return escapeHtml(value.join("、")); }
+      if (typeof value === "number" && row.digits !== null && row.digits !== undefined) {
+        return escapeHtml(value.toFixed(row.digits));
+      }
+      return escapeHtml(value);
+    }
+
+    function fillTemplate(url, props) {
+      return url.replace(/\{(\w+)\}/g, function (_, key) {
+        return encodeURIComponent(props[key] === undefined || props[key] === null ? "" : props[key]);
+      });
+    }
+
+    function featureHtml(cfg, props) {
+      var html = '<div class="shaozi-feature" data-layer="' + escapeHtml(cfg.id) + '"><strong>' +
+        escapeHtml(pick(cfg.title)) + (cfg.popup_title ? "：" + escapeHtml(props[cfg.popup_title]) : "") +
+        '</strong><table class="shaozi-verdict">';
+      cfg.popup.forEach(function (row) {
+        html += "<tr><th>" + escapeHtml(pick(row.label)) + "</th><td>" + popupValue(row, props[row.prop]) +
+          "</td></tr>";
+      });
+      html += "</table>";
+      cfg.links.forEach(function (link) {
+        html += '<a class="shaozi-feature-link" href="' + escapeHtml(fillTemplate(link.url, props)) +
+          '" target="_blank">' + escapeHtml(pick(link.label)) + " ↗</a> ";
+      });
+      return html + "</div>";
+    }
+
+    function showFeature(cfg, props, latlng) {
+      L.popup({maxWidth: 360}).setLatLng(latlng).setContent(featureHtml(cfg, props)).openOn(map);
+    }
+
+    function loaded(cfg) {
+      shaozi.loads[cfg.id] += 1;
+      document.body.setAttribute("data-loaded-" + cfg.id, String(shaozi.loads[cfg.id]));
+    }
+
+    // GeoJSON layers (small data from the API): fetched when first shown, shifted in the browser for GCJ-02.
+    function makeGeojsonLayer(cfg) {
+      var className = "shaozi-layer shaozi-layer-" + cfg.id;
+      var layer = L.geoJSON(null, {
+        filter: function (feature) {
+          if (!feature.geometry) { return false; }
+          return Object.keys(cfg.keep || {}).every(function (k) {
+            return cfg.keep[k].indexOf(feature.properties[k]) >= 0;
+          });
+        },
+        style: function (feature) { return L.extend({className: className}, styleFor(cfg, feature.properties)); },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, L.extend({className: className}, styleFor(cfg, feature.properties)));
+        },
+        coordsToLatLng: function (c) {
+          var p = config.system === "gcj02" ? wgs84ToGcj02(c[0], c[1]) : c;
+          return L.latLng(p[1], p[0]);
+        },
+        onEachFeature: function (feature, featureLayer) {
+          featureLayer.on("click", function (e) {
+            L.DomEvent.stop(e);
+            showFeature(cfg, feature.properties, e.latlng);
+          });
+        }
+      });
+      shaozi.loads[cfg.id] = 0;
+      layer.shaoziFetched = false;
+      layer.on("add", function () {
+        if (layer.shaoziFetched) { return; }
+        layer.shaoziFetched = true;
+        if (!cfg.available) { loaded(cfg); return; }
+        fetch(cfg.geojson, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+          .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+          .then(function (data) {
+            layer.addData(data);
+            document.body.setAttribute("data-features-" + cfg.id, String(layer.getLayers().length));
+            loaded(cfg);
+          })
+          .catch(function () { layer.shaoziFetched = false; notice(t("layerFailed") + pick(cfg.title)); });
+      });
+      shaozi.layers[cfg.id] = layer;
+      return layer;
+    }
+
     function makeLayer(cfg) {
+      if (cfg.source === "geojson") { return makeGeojsonLayer(cfg); }
       var styles = {};
-      styles[cfg.tile_layer] = cfg.style;
+      styles[cfg.tile_layer] = cfg.style_by ? function (props) { return styleFor(cfg, props); } : cfg.style;
+      var interactive = cfg.popup.length > 0;
       var layer = L.vectorGrid.protobuf(tileUrl(cfg), {
         rendererFactory: L.svg.tile,
         vectorTileLayerStyles: styles,
-        interactive: false,
+        interactive: interactive,
         zIndex: cfg.z_index,
         className: "shaozi-layer shaozi-layer-" + cfg.id,
         minZoom: 0,
         maxZoom: 22
       });
       shaozi.loads[cfg.id] = 0;
-      layer.on("load", function () {
-        shaozi.loads[cfg.id] += 1;
-        document.body.setAttribute("data-loaded-" + cfg.id, String(shaozi.loads[cfg.id]));
-      });
+      layer.on("load", function () { loaded(cfg); });
+      if (interactive) {
+        layer.on("click", function (e) {
+          if (e.originalEvent) { L.DomEvent.stop(e.originalEvent); }
+          showFeature(cfg, e.layer.properties || {}, e.latlng);
+        });
+      }
       shaozi.layers[cfg.id] = layer;
       return layer;
     }
@@ -259,6 +392,11 @@
             escapeHtml(pick(row.label)) + "</div>";
         });
         if (pick(cfg.note)) { html += '<div class="shaozi-legend-note">' + escapeHtml(pick(cfg.note)) + "</div>"; }
+        if (!cfg.available) {
+          html += '<div class="shaozi-legend-note warn">' + escapeHtml(t("loginFirst")) + ' <a href="' +
+            escapeHtml(config.urls.login + "?next=" + encodeURIComponent(location.pathname)) + '">' +
+            escapeHtml(t("login")) + "</a></div>";
+        }
         if (cfg.api) {
           html += '<a class="shaozi-legend-link" href="' + escapeHtml(cfg.api) + '" target="_blank">' +
             escapeHtml(t("download")) + "</a>";
@@ -372,6 +510,7 @@
 
     function filtersChanged() {
       config.layers.forEach(function (cfg) {
+        if (cfg.source !== "tiles") { return; }
         var layer = shaozi.layers[cfg.id];
         var url = tileUrl(cfg);
         if (layer._url !== url) { layer.setUrl(url); }

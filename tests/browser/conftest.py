@@ -104,10 +104,13 @@ def open_page(map_server, chromium, django_db_blocker):
     """open_page(path, stubs=None) → (page, log): a fresh browser context on the app, every request recorded."""
     contexts = []
 
-    def _open(path: str = "/", *, stubs: dict[str, tuple[str, bytes]] | None = None):
-        """`stubs` maps a local path prefix to (content type, body) answered by the browser itself."""
+    def _open(path: str = "/", *, stubs: dict[str, tuple[str, bytes]] | None = None, user: str | None = None):
+        """`stubs` maps a local path prefix to (content type, body) answered by the browser itself; `user` opens
+        the page logged in as that (demo) user."""
         context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
         contexts.append(context)
+        if user is not None:
+            context.add_cookies([{"name": "sessionid", "value": in_thread(session_for, user), "url": map_server}])
         log = BrowserLog()
 
         def route(route):
@@ -170,3 +173,54 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def session_for(username: str) -> str:
+    """A session key of a logged-in session for `username` (the demo accounts exist: see `analysis_demo`)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client.cookies["sessionid"].value
+
+
+BROWSER_DISPUTE_TITLE = "浏览器测试：广外/太平桥交界建筑"
+
+
+@pytest.fixture(scope="package")
+def analysis_demo(django_db_setup, django_db_blocker):
+    """The hot-spot demo (runs of every layer; loaded once, ~40 s, kept by --reuse-db), one fix plan, the demo
+    accounts and one open dispute, committed so the server thread sees them. The plan and the dispute are
+    removed again when the package's tests are done."""
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from hotspots.models import FixPlan, LotScore
+    from hotspots.services import fix_plan_create
+    from jurisdictions.demo import demo_users_create
+    from jurisdictions.disputes import dispute_open
+    from jurisdictions.models import AuditEntry, Building, Dispute
+
+    def setup():
+        call_command("hotspots_demo_load", "--if-empty", verbosity=0)
+        demo_users_create()
+        lot = LotScore.objects.order_by("-run_id", "rank").select_related("parcel").first()
+        plan = fix_plan_create(parcel=lot.parcel, title="浏览器测试整治方案")
+        dispute = dispute_open(
+            by=User.objects.get(username="guangwai"),
+            title=BROWSER_DISPUTE_TITLE,
+            building=Building.objects.get(code="SYN-B-0001"),
+        )
+        return plan.pk, dispute.pk
+
+    def teardown(plan_id: int, dispute_id: int):
+        FixPlan.objects.filter(pk=plan_id).delete()
+        AuditEntry.objects.filter(object_type="jurisdictions.dispute", object_id=str(dispute_id)).delete()
+        Dispute.objects.filter(pk=dispute_id, rulings__isnull=True).delete()
+
+    with django_db_blocker.unblock():
+        ids = in_thread(setup)
+    yield {"fix_plan": ids[0], "dispute": ids[1]}
+    with django_db_blocker.unblock():
+        in_thread(teardown, *ids)

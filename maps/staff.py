@@ -1,0 +1,74 @@
+"""Staff pages (工作人员页面): the dispute queue, a dispute with its evidence map and ruling form, and the
+printable fix plan. Pages arrange what the selectors return; rulings are posted by the page to the API."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from hotspots.constants import FixKind, FixPlanStatus
+from jurisdictions.constants import DisputeStatus
+
+from .selectors import dispute_page, dispute_queue, fix_plan_page
+
+
+@login_required
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    """争议队列 The disputes in the user's scope, with a status filter (default: open and under review)."""
+    status = request.GET.get("status", "active")
+    if status not in (*DisputeStatus.values, "active", "all"):
+        status = "active"
+    disputes = dispute_queue(user=request.user, status=status if status in DisputeStatus.values else None)
+    if status == "active":
+        disputes = disputes.open()
+    statuses = [("active", "未决", "open or under review"), ("all", "全部", "all")] + [
+        (value, str(label), value.replace("_", " ")) for value, label in DisputeStatus.choices
+    ]
+    return render(
+        request,
+        "maps/disputes.html",
+        {"disputes": list(disputes[:500]), "status": status, "statuses": statuses},
+    )
+
+
+@login_required
+@ensure_csrf_cookie
+def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """争议详情 Evidence map and table, rulings with confirmations, audit trail, and the ruling form."""
+    page = dispute_page(user=request.user, pk=pk)
+    if page is None:
+        raise Http404("没有该争议 no such dispute")
+    if not page["visible"]:
+        return render(request, "maps/dispute_denied.html", page, status=403)
+    page["ruling_url"] = reverse("dispute-ruling", kwargs={"pk": pk})
+    page["area_url"] = reverse("area-detail", kwargs={"code": "CODE"})
+    page["api_url"] = reverse("dispute-detail", kwargs={"pk": pk})
+    return render(request, "maps/dispute.html", page)
+
+
+def fix_plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """整治方案（可打印） A fix plan on one page: lot, residents served, complaints it would settle, departments."""
+    plan = fix_plan_page(pk=pk)
+    if plan is None:
+        raise Http404("没有该整治方案 no such fix plan")
+    return render(
+        request,
+        "maps/fix_plan.html",
+        {
+            "plan": plan,
+            "kind_label": dict(FixKind.choices).get(plan.kind, plan.kind),
+            "status_label": dict(FixPlanStatus.choices).get(plan.status, plan.status),
+            "api_url": reverse("fix-plan-detail", kwargs={"pk": pk}),
+            "geometry": plan.parcel.geom.json,
+            # Stored JSON lists: every key the page shows, present (older plans may lack some).
+            "complaints": [
+                {k: c.get(k) or "" for k in ("ref", "category_code", "category_name", "received_at")}
+                | {"distance_m": c.get("distance_m")}
+                for c in plan.complaints
+            ],
+            "departments": [{k: d.get(k) or "" for k in ("role", "code", "name", "why")} for d in plan.departments],
+        },
+    )

@@ -1,0 +1,50 @@
+"""Analysis layers' popups and the dispute page (evidence map, ruling form) in a real browser."""
+
+from .conftest import screenshot
+from .test_planner_browser import drawn, wait_loaded
+
+
+def test_analysis_layers_draw_and_a_click_on_a_feature_opens_its_popup(open_page, analysis_demo):
+    page, log = open_page("/#map=12/39.90000/116.36000&layers=districts,hotspots,fix-plans,disputes", user="admin")
+    for layer_id in ("hotspots", "fix-plans", "disputes"):
+        wait_loaded(page, layer_id)
+        assert drawn(page, layer_id) > 0, layer_id
+    legend = page.locator(".shaozi-legend").inner_text()
+    assert "热点 99% 置信" in legend and "冷点 99% 置信" in legend and "不显著" in legend
+    # A click on the open dispute's marker: its popup, with links to the dispute page and the API object.
+    marker = page.locator("path.shaozi-layer-disputes").first
+    marker.click(force=True)
+    popup = page.locator(".leaflet-popup-content .shaozi-feature[data-layer=disputes]")
+    popup.wait_for()
+    assert "浏览器测试" in popup.inner_text() or "未决管辖争议" in popup.inner_text()
+    hrefs = popup.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert any(h.startswith("/disputes/") for h in hrefs) and any(h.startswith("/api/v1/disputes/") for h in hrefs)
+    screenshot(page, "planner-map-analysis.png")
+    log.assert_clean()
+
+
+def test_disputes_layer_asks_anonymous_users_to_log_in(open_page, analysis_demo):
+    page, log = open_page("/#map=12/39.90000/116.36000&layers=disputes")
+    wait_loaded(page, "disputes")
+    assert drawn(page, "disputes") == 0
+    assert "登录后可见" in page.locator(".shaozi-legend").inner_text()
+    assert not any("/api/v1/disputes" in url for url in log.requests)  # no 401 in the console
+    log.assert_clean()
+
+
+def test_dispute_page_draws_the_evidence_and_the_form_shows_a_refusal(open_page, analysis_demo):
+    page, log = open_page(f"/disputes/{analysis_demo['dispute']}/", user="planner")
+    page.wait_for_function("Number(document.body.getAttribute('data-areas-loaded')) >= 4")  # 2 streets, 2 districts
+    assert page.locator("#evidence-map path").count() >= 5  # + the building footprint
+    assert page.locator("#shares").inner_text().count("%") >= 1
+    page.fill("#ruling-form textarea[name=reason]", "规划人员试图裁定")
+    page.click("#ruling-form button[type=submit]")
+    page.wait_for_selector("#ruling-result[data-status='403']")
+    message = page.locator("#ruling-result").inner_text()
+    assert "无权裁定" in message and "only staff of the districts involved" in message
+    page.click("#staff-lang")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("h2", has_text="Evidence map").is_visible()
+    screenshot(page, "dispute-page.png")
+    assert log.external == [] and log.page_errors == []
+    assert [e for e in log.http_errors if "/ruling" not in e] == []  # the refusal is the only error
