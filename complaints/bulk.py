@@ -43,6 +43,7 @@ from jurisdictions.models import Area, AreaPiece, Department, Generation
 from .constants import Channel, ImportState, LocationSource, Satisfaction, Status, Urgency
 from .deadlines import WorkCalendar
 from .models import Assignment, BulkImport, BulkRowError, Category, Complaint, StatusChange
+from .permissions import bulk_scope
 from .services import actor
 
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
@@ -646,7 +647,32 @@ def ahead(items: Iterator, depth: int = 1) -> Iterator:
         worker.join(timeout=5)
 
 
-def _write(frame: pd.DataFrame, text: str | None, resolved: bool, bulk_import_id: int, by: str, batch: Batch) -> int:
+def drop_outside_scope(cursor, scope_prefix: str, batch: Batch) -> None:
+    """Take staged rows whose street and district both lie outside the importing user's area out of the batch,
+    reporting each as a bad row. `scope_prefix` is a district code (its streets share the prefix) or a street code.
+    """
+    cursor.execute(
+        f"""
+        DELETE FROM {STAGE}
+         WHERE NOT (coalesce(street_code, '') LIKE %(prefix)s OR coalesce(district_code, '') LIKE %(prefix)s)
+        RETURNING row_no, external_id, coalesce(street_code, district_code, '')
+        """,
+        {"prefix": scope_prefix + "%"},
+    )
+    for row, external_id, code in cursor.fetchall():
+        batch.bad[row] = {"scope": f"不在你的辖区 outside your area ({code or 'no area'})"}
+        batch.external_ids[row] = external_id or ""
+
+
+def _write(
+    frame: pd.DataFrame,
+    text: str | None,
+    resolved: bool,
+    bulk_import_id: int,
+    by: str,
+    batch: Batch,
+    scope_prefix: str = "",
+) -> int:
     """Write staged rows; if the database refuses, split the rows until the refusing ones are isolated."""
     try:
         with transaction.atomic():
@@ -655,6 +681,8 @@ def _write(frame: pd.DataFrame, text: str | None, resolved: bool, bulk_import_id
                 _stage(cursor, text if text is not None else copy_text(frame, resolved), resolved)
                 if not resolved:
                     resolve_in_database(cursor)
+                if scope_prefix:
+                    drop_outside_scope(cursor, scope_prefix, batch)
                 return _insert(cursor, bulk_import_id, by)
     except (DatabaseError, psycopg2.Error) as exc:
         if len(frame) == 1:
@@ -663,8 +691,8 @@ def _write(frame: pd.DataFrame, text: str | None, resolved: bool, bulk_import_id
             batch.external_ids[row] = str(frame["external_id"].iloc[0])
             return 0
         middle = len(frame) // 2
-        first = _write(frame.iloc[:middle], None, resolved, bulk_import_id, by, batch)
-        return first + _write(frame.iloc[middle:], None, resolved, bulk_import_id, by, batch)
+        first = _write(frame.iloc[:middle], None, resolved, bulk_import_id, by, batch, scope_prefix)
+        return first + _write(frame.iloc[middle:], None, resolved, bulk_import_id, by, batch, scope_prefix)
 
 
 def complaints_import(
@@ -682,8 +710,10 @@ def complaints_import(
     Columns (CSV; spatial formats give lon/lat by their point geometry): external_id, received_at, category,
     lon, lat required; channel, urgency, description, address, crs, location_source, accuracy_m, confidence,
     status, satisfaction optional. `crs` is the default for rows without their own. Bad rows are listed in
-    `BulkRowError` by row number.
+    `BulkRowError` by row number. Allowed to api clients and administrators (anywhere), and to district and
+    street staff, whose rows outside their area are reported as bad rows ("scope"); `by=None` is the system.
     """
+    scope_prefix = bulk_scope(by)
     path = Path(source)
     if not path.exists():
         raise BulkImportError(f"找不到文件 file not found: {source}")
@@ -705,7 +735,7 @@ def complaints_import(
             with transaction.atomic():
                 created = 0
                 if len(batch.good):
-                    created = _write(batch.good, ready.text, ready.resolved, record.pk, who, batch)
+                    created = _write(batch.good, ready.text, ready.resolved, record.pk, who, batch, scope_prefix)
                 _record_errors(record, batch)
                 BulkImport.objects.filter(pk=record.pk).update(
                     rows_read=ready.rows_read + _F("rows_read"),
@@ -733,8 +763,8 @@ def _F(name: str):
 
 
 def _late_bad(batch: Batch) -> int:
-    """Rows the database refused (found while writing): they were counted as good before."""
-    return sum(1 for problems in batch.bad.values() if "database" in problems)
+    """Rows found bad while writing (refused by the database, outside the user's area): counted as good before."""
+    return sum(1 for problems in batch.bad.values() if "database" in problems or "scope" in problems)
 
 
 def _check_columns(chunk: pd.DataFrame, fmt: str) -> None:

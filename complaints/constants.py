@@ -151,3 +151,22 @@ def repeat_radius_m() -> float:
 def repeat_window_days() -> int:
     """How many days back a repeat is looked for."""
     return int(option("REPEAT_WINDOW_DAYS", 30))
+
+
+class JointCaseStatus(models.TextChoices):
+    """State of a joint case (街乡吹哨、部门报到)."""
+
+    OPEN = "open", "办理中"
+    CLOSED = "closed", "已结案"
+
+
+class PartyKind(models.TextChoices):
+    """What a summoned party is: a functional department, or a street/township (or district) office."""
+
+    DEPARTMENT = "department", "职能部门"
+    STREET = "street", "街道/乡镇"
+    DISTRICT = "district", "区"
+
+
+# Default time a summoned party has to check in (签到), in clock hours.
+JOINT_CHECK_IN_HOURS = 24

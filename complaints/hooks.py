@@ -23,11 +23,19 @@ def _module(name: str):
 
 
 def open_return_dispute(*, complaint, return_request, by: Any) -> str:
-    """Open a dispute for a return (退单) whose place is contested; returns "dispute:<id>" or "" if unavailable."""
+    """Open a dispute for a return (退单) whose place (its building, when the verdict named one) is contested;
+    returns "dispute:<id>" or "" if unavailable."""
     disputes = _module("jurisdictions.disputes")
     if disputes is None or not hasattr(disputes, "dispute_open"):
         return ""
     codes = [c for c in (return_request.assignment.area_code, return_request.suggested_code) if c]
+    # A complaint the engine placed by a building footprint disputes the building, so the ruling's rule covers
+    # the whole building and not only a circle around this one point.
+    building = None
+    building_code = ((complaint.verdict or {}).get("building") or {}).get("code")
+    if building_code:
+        models = _module("jurisdictions.models")
+        building = models.Building.objects.filter(code=building_code).first() if models else None
     dispute = disputes.dispute_open(
         by=by,
         title=f"退单争议：{complaint.category.name} {complaint.address or complaint.external_id}",
@@ -35,6 +43,7 @@ def open_return_dispute(*, complaint, return_request, by: Any) -> str:
         origin_ref=f"complaint:{complaint.pk}",
         description=f"{return_request.get_reason_display()}：{return_request.note}",
         point=complaint.location,
+        building=building,
         contested_codes=codes,
         accuracy_m=complaint.accuracy_m,
         at=complaint.received_at.date(),
@@ -47,7 +56,7 @@ def ruling_confirmed(*, ruling, by) -> list[int]:
     """Re-dispatch the complaints whose returns became this ruling's dispute to the ruling's lead."""
     from .constants import ReturnDecision, Status
     from .models import Complaint
-    from .services import complaint_redispatch
+    from .services import redispatch_per_ruling
 
     reference = f"dispute:{ruling.dispute_id}"
     waiting = Complaint.objects.filter(
@@ -55,7 +64,7 @@ def ruling_confirmed(*, ruling, by) -> list[int]:
     ).distinct()
     done = []
     for complaint in waiting:
-        complaint_redispatch(
+        redispatch_per_ruling(
             complaint=complaint, to_code=ruling.lead_code, by=by, note=f"按争议裁定 per ruling {reference}"
         )
         done.append(complaint.pk)

@@ -10,7 +10,9 @@ from .constants import (
     AssignmentState,
     Channel,
     ImportState,
+    JointCaseStatus,
     LocationSource,
+    PartyKind,
     ReturnDecision,
     ReturnReason,
     Satisfaction,
@@ -308,3 +310,93 @@ class RepeatLink(models.Model):
     class Meta:
         ordering = ["complaint", "distance_m"]
         constraints = [models.UniqueConstraint(fields=["complaint", "earlier"], name="repeat_link_once")]
+
+
+class JointCase(models.Model):
+    """A joint case (吹哨 → 报到): a street or district blows the whistle and summons departments and streets.
+
+    Leads are area codes; a cross-district case has one id and several leads (one per district at least).
+    Linked complaints are kept by id and disputes by reference ("dispute:<id>"), so the case shows them together.
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=JointCaseStatus.choices, default=JointCaseStatus.OPEN)
+    lead_codes = models.JSONField(default=list, help_text="area codes of the leads (主办), several when cross-district")
+    district_codes = models.JSONField(default=list, help_text="districts of the leads (six-digit codes)")
+    complaint_ids = models.JSONField(default=list, blank=True, help_text="linked complaints (ids)")
+    refs = models.JSONField(default=list, blank=True, help_text='linked disputes ("dispute:<id>") and other refs')
+    blown_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="joint_cases_blown"
+    )
+    blown_by_label = models.CharField(max_length=150, blank=True, help_text="user name, or empty for the system")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_label = models.CharField(max_length=150, blank=True)
+    close_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"joint case {self.pk} {self.title}"
+
+
+class JointParty(models.Model):
+    """A party summoned to a joint case: a department or a street office, with its check-in (签到) deadline."""
+
+    case = models.ForeignKey(JointCase, on_delete=models.CASCADE, related_name="parties")
+    kind = models.CharField(max_length=16, choices=PartyKind.choices)
+    code = models.CharField(max_length=40, help_text="department code or area code")
+    name = models.CharField(max_length=100)
+    deadline_at = models.DateTimeField(help_text="check in before this time")
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    checked_in_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["case", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "code"], name="joint_party_once")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.name}"
+
+    @property
+    def late(self) -> bool:
+        """Checked in after the deadline."""
+        return self.checked_in_at is not None and self.checked_in_at > self.deadline_at
+
+
+class JointNote(models.Model):
+    """A note on a joint case (办理记录), by a lead or a summoned party; rows are only added."""
+
+    case = models.ForeignKey(JointCase, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    by_label = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.text[:30]}"
+
+
+class JointTask(models.Model):
+    """A task of a joint case, optionally assigned to one summoned party, done or not (任务分工)."""
+
+    case = models.ForeignKey(JointCase, on_delete=models.CASCADE, related_name="tasks")
+    text = models.TextField()
+    assignee = models.ForeignKey(JointParty, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by_label = models.CharField(max_length=150, blank=True)
+    created_by_label = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.text[:30]}"

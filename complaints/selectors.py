@@ -10,7 +10,17 @@ from django.utils import timezone
 
 from .constants import Status
 from .deadlines import LOCAL_TZ
-from .models import Assignment, BulkImport, Category, Complaint, RepeatLink, ReturnRequest, StatusChange
+from .models import (
+    Assignment,
+    BulkImport,
+    Category,
+    Complaint,
+    JointCase,
+    JointTask,
+    RepeatLink,
+    ReturnRequest,
+    StatusChange,
+)
 
 
 def complaint_list(
@@ -72,11 +82,31 @@ def is_overdue(complaint: Complaint, now: dt.datetime | None = None) -> bool:
     return complaint.status in OPEN_STATUSES and complaint.deadline_at is not None and complaint.deadline_at < now
 
 
-def return_queue(*, decision: str | None = "pending") -> QuerySet[ReturnRequest]:
-    """Returns (退单) for review, oldest first; `decision=None` lists all."""
+def return_queue(*, decision: str | None = "pending", scope=None) -> QuerySet[ReturnRequest]:
+    """Returns (退单) for review, oldest first; `decision=None` lists all.
+
+    With a `scope`, only what that user may see: all for city-wide roles and the hotline's systems; for district
+    staff the returns of their district's complaints or units; for street and department staff their own units'.
+    """
+    from django.db.models import Q
+
+    from jurisdictions.constants import Role
+
     returns = ReturnRequest.objects.select_related("complaint", "assignment")
     if decision:
         returns = returns.filter(decision=decision)
+    if scope is not None and not (scope.city_wide or scope.role == Role.API_CLIENT):
+        if scope.role == Role.DISTRICT and scope.district_code:
+            returns = returns.filter(
+                Q(complaint__district_code=scope.district_code)
+                | Q(assignment__area_code__startswith=scope.district_code)
+            )
+        elif scope.role == Role.STREET and scope.street_code:
+            returns = returns.filter(assignment__area_code=scope.street_code)
+        elif scope.role == Role.DEPARTMENT and scope.department_code:
+            returns = returns.filter(assignment__department__code=scope.department_code)
+        else:
+            returns = returns.none()
     return returns.order_by("created_at", "id")
 
 
@@ -155,3 +185,88 @@ def complaint_verdict(complaint: Complaint) -> dict:
         "reasons": [reason],
         "bulk": True,
     }
+
+
+# --- joint cases -----------------------------------------------------------------------------------------------
+
+
+def joint_case_list(*, scope, status: str | None = None) -> QuerySet[JointCase]:
+    """Joint cases the user takes part in (a lead's street or district, a summoned party); all for city-wide roles."""
+    from django.db.models import Q
+
+    from jurisdictions.constants import Role
+
+    cases = JointCase.objects.prefetch_related("parties")
+    if status:
+        cases = cases.filter(status=status)
+    if scope.city_wide:
+        return cases.order_by("-created_at", "-id")
+    if scope.role == Role.DEPARTMENT and scope.department_code:
+        visible = Q(parties__code=scope.department_code)
+    elif scope.role == Role.STREET and scope.street_code:
+        visible = Q(lead_codes__contains=[scope.street_code]) | Q(parties__code=scope.street_code)
+    elif scope.role == Role.DISTRICT and scope.district_code:
+        visible = Q(district_codes__contains=[scope.district_code]) | Q(parties__code__startswith=scope.district_code)
+    else:
+        return cases.none()
+    ids = JointCase.objects.filter(visible).values("pk")
+    return cases.filter(pk__in=ids).order_by("-created_at", "-id")
+
+
+def joint_case_get(*, pk: int) -> JointCase | None:
+    return (
+        JointCase.objects.prefetch_related(
+            "parties", "notes", Prefetch("tasks", queryset=JointTask.objects.select_related("assignee"))
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def joint_case_links(case: JointCase) -> dict:
+    """The complaints and disputes linked to a case, shown together (disputes by their "dispute:<id>" refs)."""
+    from jurisdictions.models import Dispute
+
+    complaints = [
+        {
+            "id": c.pk,
+            "external_id": c.external_id,
+            "status": c.status,
+            "category": c.category.code,
+            "category_name": c.category.name,
+            "lead_code": c.lead_code,
+            "lead_name": c.lead_name,
+            "address": c.address,
+        }
+        for c in Complaint.objects.filter(pk__in=case.complaint_ids).select_related("category").order_by("id")
+    ]
+    dispute_ids = [int(r.split(":", 1)[1]) for r in case.refs if r.startswith("dispute:") and r[8:].isdigit()]
+    disputes = [
+        {
+            "id": d.pk,
+            "ref": f"dispute:{d.pk}",
+            "title": d.title,
+            "status": d.status,
+            "contested_codes": d.contested_codes,
+            "building": d.building.code if d.building_id else None,
+        }
+        for d in Dispute.objects.filter(pk__in=dispute_ids).select_related("building").order_by("id")
+    ]
+    other = [r for r in case.refs if not r.startswith("dispute:")]
+    return {"complaints": complaints, "disputes": disputes, "other_refs": other}
+
+
+def joint_case_missing(case: JointCase) -> list[dict]:
+    """Summoned parties that have not checked in (未报到), with whether their deadline has passed."""
+    now = timezone.now()
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "kind": p.kind,
+            "deadline_at": timezone.localtime(p.deadline_at).isoformat(),
+            "overdue": p.deadline_at < now,
+        }
+        for p in case.parties.all()
+        if p.checked_in_at is None
+    ]

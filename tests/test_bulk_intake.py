@@ -23,6 +23,7 @@ from complaints.bulk import BulkImportError, complaints_import
 from complaints.models import Assignment, BulkImport, Complaint, StatusChange
 from complaints.selectors import complaint_verdict
 from geo import coords
+from jurisdictions.demo import DEMO_API_TOKEN, demo_users_create
 from jurisdictions.models import Area
 from jurisdictions.selectors import jurisdiction_lookup
 
@@ -194,7 +195,9 @@ def test_upload_api(tmp_path):
     rows = good_rows(4, prefix="U")
     rows[3]["lon"] = "east"
     path = write_csv(tmp_path / "u.csv", rows)
+    demo_users_create()
     api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {DEMO_API_TOKEN}")
     with path.open("rb") as handle:
         response = api.post("/api/v1/complaint-imports", {"file": handle}, format="multipart")
     assert response.status_code == 201, response.content
@@ -258,7 +261,7 @@ def test_killing_an_import_leaves_no_partial_batch_and_a_rerun_finishes_it(
                 time.sleep(0.02)
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=30)
-            assert process.returncode == -signal.SIGKILL
+            assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-3000:]
             record = BulkImport.objects.get(source_name="kill.csv")
             stored = Complaint.objects.filter(external_id__startswith=prefix).count()
             assert 0 < stored < total, "the import was not stopped midway"

@@ -4,11 +4,13 @@ import datetime as dt
 import importlib.util
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from complaints.models import Complaint
 from geo import coords
+from jurisdictions.demo import DEMO_API_TOKEN, demo_users_create
 from jurisdictions.models import Area
 
 LUGU = "110107011"
@@ -22,8 +24,21 @@ def complaint_reference(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def api():
-    return APIClient()
+def api(db):
+    """The hotline's system: the demo api_client's token (takes complaints in, reads them, closes, rates)."""
+    demo_users_create()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {DEMO_API_TOKEN}")
+    return client
+
+
+@pytest.fixture
+def admin(db):
+    """A city administrator (handles, returns and reviews anywhere)."""
+    demo_users_create()
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username="admin"))
+    return client
 
 
 def inside(code: str) -> tuple[float, float]:
@@ -156,34 +171,34 @@ def test_detail_and_404(api):
 
 
 @pytest.mark.django_db
-def test_status_satisfaction_and_return_review_over_the_api(api):
+def test_status_satisfaction_and_return_review_over_the_api(api, admin):
     lon, lat = inside(LUGU)
     pk = post(api, external_id="S-1", category="020101", lon=lon, lat=lat).json()["id"]
     assert_error(
         api.post(f"/api/v1/complaints/{pk}/status", {"status": "closed"}, format="json"), 409, "invalid_transition"
     )
-    returned = api.post(
+    returned = admin.post(
         f"/api/v1/complaints/{pk}/returns", {"reason": "not_our_area", "note": "不在本街道"}, format="json"
     )
     assert returned.status_code == 201 and returned.json()["decision"] == "pending"
-    queue = api.get("/api/v1/complaint-returns").json()
+    queue = admin.get("/api/v1/complaint-returns").json()
     assert [r["id"] for r in queue] == [returned.json()["id"]]
     assert_error(
-        api.post(
+        admin.post(
             f"/api/v1/complaint-returns/{returned.json()['id']}/decision", {"decision": "redispatched"}, format="json"
         ),
         400,
         "to_required",
     )
-    decided = api.post(
+    decided = admin.post(
         f"/api/v1/complaint-returns/{returned.json()['id']}/decision",
         {"decision": "redispatched", "to": BABAOSHAN, "note": "改派"},
         format="json",
     )
     assert decided.status_code == 200 and decided.json()["decision"] == "redispatched"
-    assert api.get("/api/v1/complaint-returns").json() == []
+    assert admin.get("/api/v1/complaint-returns").json() == []
     for step in ("accepted", "in_progress", "resolved"):
-        response = api.post(f"/api/v1/complaints/{pk}/status", {"status": step}, format="json")
+        response = admin.post(f"/api/v1/complaints/{pk}/status", {"status": step}, format="json")
         assert response.status_code == 200, response.content
     rated = api.post(f"/api/v1/complaints/{pk}/satisfaction", {"satisfaction": "satisfied"}, format="json")
     props = rated.json()["properties"]

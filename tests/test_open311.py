@@ -9,6 +9,7 @@ from django.test import Client
 
 from complaints.models import Complaint
 from geo import coords
+from jurisdictions.demo import DEMO_API_TOKEN, demo_users_create
 from jurisdictions.models import Area
 
 LUGU = "110107011"
@@ -41,8 +42,10 @@ def complaint_reference(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def client():
-    return Client()
+def client(db):
+    """Posting needs an API token (reads are public); the demo api_client's token is sent on every request."""
+    demo_users_create()
+    return Client(HTTP_AUTHORIZATION=f"Token {DEMO_API_TOKEN}")
 
 
 def lugu_point() -> tuple[float, float]:

@@ -6,7 +6,18 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from complaints import selectors
 from complaints.constants import CRS_CHOICES, Channel, LocationSource, ReturnReason, Satisfaction, Urgency
-from complaints.models import Assignment, BulkImport, Complaint, RepeatLink, ReturnRequest, StatusChange
+from complaints.models import (
+    Assignment,
+    BulkImport,
+    Complaint,
+    JointCase,
+    JointNote,
+    JointParty,
+    JointTask,
+    RepeatLink,
+    ReturnRequest,
+    StatusChange,
+)
 
 
 class ComplaintFeatureSerializer(GeoFeatureModelSerializer):
@@ -224,3 +235,120 @@ class BulkImportSerializer(serializers.ModelSerializer):
             {"row": e.row, "external_id": e.external_id, "errors": e.errors}
             for e in record.row_errors.order_by("row")[:limit]
         ]
+
+
+# --- joint cases (吹哨 → 报到) -----------------------------------------------------------------------------------
+
+
+class JointPartySerializer(serializers.ModelSerializer):
+    late = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = JointParty
+        fields = ("id", "kind", "code", "name", "deadline_at", "checked_in_at", "checked_in_label", "late")
+
+
+class JointNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JointNote
+        fields = ("id", "text", "by_label", "at")
+
+
+class JointTaskSerializer(serializers.ModelSerializer):
+    assignee = serializers.CharField(source="assignee.code", default=None, read_only=True)
+
+    class Meta:
+        model = JointTask
+        fields = ("id", "text", "assignee", "done", "done_at", "done_by_label", "created_by_label", "created_at")
+
+
+class JointCaseSerializer(serializers.ModelSerializer):
+    """A joint case in a list: leads, summoned parties and who has not checked in yet (未报到)."""
+
+    parties = JointPartySerializer(many=True, read_only=True)
+    missing = serializers.SerializerMethodField(help_text="codes of the summoned parties not checked in yet")
+
+    class Meta:
+        model = JointCase
+        fields = (
+            "id",
+            "title",
+            "status",
+            "lead_codes",
+            "district_codes",
+            "blown_by_label",
+            "created_at",
+            "closed_at",
+            "parties",
+            "missing",
+            "complaint_ids",
+            "refs",
+        )
+
+    def get_missing(self, case) -> list[str]:
+        return [p.code for p in case.parties.all() if p.checked_in_at is None]
+
+
+class JointCaseDetailSerializer(JointCaseSerializer):
+    """One joint case with notes, tasks, the parties not checked in, and the linked complaints and disputes."""
+
+    notes = JointNoteSerializer(many=True, read_only=True)
+    tasks = JointTaskSerializer(many=True, read_only=True)
+    not_checked_in = serializers.SerializerMethodField(help_text="parties not checked in, with their deadline")
+    linked = serializers.SerializerMethodField(help_text="linked complaints and disputes, together")
+
+    class Meta(JointCaseSerializer.Meta):
+        fields = (
+            *JointCaseSerializer.Meta.fields,
+            "description",
+            "closed_by_label",
+            "close_note",
+            "not_checked_in",
+            "notes",
+            "tasks",
+            "linked",
+        )
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_not_checked_in(self, case) -> list[dict]:
+        return selectors.joint_case_missing(case)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_linked(self, case) -> dict:
+        return selectors.joint_case_links(case)
+
+
+class WhistleInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    leads = serializers.ListField(child=serializers.CharField(), min_length=1, help_text="area codes of the leads")
+    summon = serializers.ListField(
+        child=serializers.CharField(), min_length=1, help_text="department or street/district codes to summon"
+    )
+    complaints = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    disputes = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text='dispute ids or "dispute:<id>"'
+    )
+    check_in_hours = serializers.FloatField(required=False, default=24, min_value=0.1, max_value=720)
+
+
+class CheckInInputSerializer(serializers.Serializer):
+    party = serializers.CharField(help_text="the summoned party's code (department or street)")
+
+
+class NoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class TaskInputSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    assignee = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TaskUpdateSerializer(serializers.Serializer):
+    done = serializers.BooleanField()
+
+
+class CaseStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["closed"])
+    note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,4 +1,8 @@
-"""Native complaint API. Open for now: writes go through services that take `by`, where permission checks go."""
+"""Native complaint API and joint cases (吹哨 → 报到).
+
+Every endpoint but the catalogue needs a logged-in user or an API token (anonymous → 401). Writes call services
+with the user as `by`; the services check the user's scope and refuse with a reason (→ 403).
+"""
 
 from __future__ import annotations
 
@@ -14,26 +18,40 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from complaints import bulk, selectors, services
-from complaints.constants import Status
+from complaints import bulk, permissions, selectors, services
+from complaints.constants import JointCaseStatus, Status
 from complaints.deadlines import LOCAL_TZ
-from complaints.models import ReturnRequest
+from complaints.models import JointTask, ReturnRequest
 from config.api import ApiError
+from jurisdictions.constants import Role
+from jurisdictions.permissions import require, scope_for
 
 from .serializers import (
     BulkImportSerializer,
+    CaseStatusInputSerializer,
+    CheckInInputSerializer,
     ComplaintDetailSerializer,
     ComplaintFeatureSerializer,
     ComplaintInputSerializer,
+    JointCaseDetailSerializer,
+    JointCaseSerializer,
+    JointNoteSerializer,
+    JointPartySerializer,
+    JointTaskSerializer,
+    NoteInputSerializer,
     ReturnDecisionInputSerializer,
     ReturnInputSerializer,
     ReturnRequestSerializer,
     SatisfactionInputSerializer,
     StatusInputSerializer,
+    TaskInputSerializer,
+    TaskUpdateSerializer,
+    WhistleInputSerializer,
 )
 
 
@@ -102,6 +120,8 @@ LIST_PARAMETERS = [
 class ComplaintListView(ListAPIView):
     """诉求 Complaints: list as a paginated GeoJSON FeatureCollection, or take a new one in."""
 
+    permission_classes = [IsAuthenticated]
+
     serializer_class = ComplaintFeatureSerializer
     pagination_class = ComplaintPagination
     parser_classes = [JSONParser]
@@ -164,14 +184,25 @@ def _complaint_or_404(pk: int):
 class ComplaintDetailView(APIView):
     """单个诉求 One complaint with its verdict, history, assignments, returns and repeats."""
 
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(responses={200: ComplaintDetailSerializer})
     def get(self, request, pk: int):
         complaint = _complaint_or_404(pk)
+        scope = scope_for(request.user)
+        require(
+            permissions.may_read_complaint(scope, complaint, list(complaint.assignments.all())),
+            scope,
+            "诉求不在你的辖区 the complaint is outside your scope",
+            complaint=complaint.pk,
+        )
         return Response(ComplaintDetailSerializer(complaint, context={"now": timezone.now()}).data)
 
 
 class ComplaintStatusView(APIView):
     """办理状态 Move a complaint along its lifecycle (签收、办理中、办结、结案、重新办理)."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=StatusInputSerializer, responses={200: ComplaintDetailSerializer})
     def post(self, request, pk: int):
@@ -193,6 +224,8 @@ class ComplaintStatusView(APIView):
 class ComplaintSatisfactionView(APIView):
     """满意度 The caller's rating of a resolved complaint."""
 
+    permission_classes = [IsAuthenticated]
+
     @extend_schema(request=SatisfactionInputSerializer, responses={200: ComplaintDetailSerializer})
     def post(self, request, pk: int):
         complaint = _complaint_or_404(pk)
@@ -209,6 +242,8 @@ class ComplaintSatisfactionView(APIView):
 
 class ComplaintReturnsView(APIView):
     """退单 A unit returns a complaint with a reason code and a note; it joins the review queue."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=ReturnInputSerializer, responses={201: ReturnRequestSerializer})
     def post(self, request, pk: int):
@@ -236,7 +271,9 @@ class ComplaintReturnsView(APIView):
 
 
 class ReturnQueueView(ListAPIView):
-    """退单审核队列 Returns waiting for review (or all with decision=all)."""
+    """退单审核队列 Returns waiting for review (or all with decision=all), as far as your scope reaches."""
+
+    permission_classes = [IsAuthenticated]
 
     serializer_class = ReturnRequestSerializer
 
@@ -248,11 +285,15 @@ class ReturnQueueView(ListAPIView):
 
     def get_queryset(self):
         decision = self.request.query_params.get("decision") or "pending"
-        return selectors.return_queue(decision=None if decision == "all" else decision)
+        return selectors.return_queue(
+            decision=None if decision == "all" else decision, scope=scope_for(self.request.user)
+        )
 
 
 class ReturnDecisionView(APIView):
     """退单审核 Decide a return: re-dispatch to another unit, reject it, or turn it into a boundary dispute."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=ReturnDecisionInputSerializer, responses={200: ReturnRequestSerializer})
     def post(self, request, pk: int):
@@ -281,6 +322,8 @@ class ReturnDecisionView(APIView):
 class CategoryTreeView(APIView):
     """诉求分类目录 The three-level complaint catalogue."""
 
+    permission_classes = [AllowAny]
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response({"categories": selectors.category_tree()})
@@ -288,6 +331,8 @@ class CategoryTreeView(APIView):
 
 class BulkImportListView(APIView):
     """批量导入 Upload a CSV / GeoJSON / GeoPackage file; it is imported batch by batch before the reply."""
+
+    permission_classes = [IsAuthenticated]
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -340,7 +385,9 @@ class BulkImportListView(APIView):
 
 
 class BulkImportDetailView(APIView):
-    """一次批量导入 One import: counts and the row-numbered error report."""
+    """一次批量导入 One import: counts and the row-numbered error report (its importer, api clients, city roles)."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         parameters=[OpenApiParameter("errors_limit", OpenApiTypes.INT, description="default 1000")],
@@ -350,8 +397,180 @@ class BulkImportDetailView(APIView):
         record = selectors.bulk_import_get(pk=pk)
         if record is None:
             raise ApiError("not_found", f"没有编号为 {pk} 的导入 no import {pk}", {"id": pk}, 404)
+        scope = scope_for(request.user)
+        require(
+            scope.city_wide or scope.role == Role.API_CLIENT or record.by == scope.username,
+            scope,
+            "只能查看自己的导入 you may only read your own imports",
+            bulk_import=pk,
+        )
         try:
             limit = max(0, int(request.query_params.get("errors_limit") or 1000))
         except ValueError:
             raise ApiError("invalid_errors_limit", "errors_limit 须为整数 must be an integer", {}) from None
         return Response(BulkImportSerializer(record, context={"errors_limit": limit}).data)
+
+
+# --- joint cases (街乡吹哨、部门报到) ----------------------------------------------------------------------------
+
+
+def _case_or_404(pk: int, request):
+    """The case, if the user takes part in it (403 otherwise: lead, summoned party or city-wide role)."""
+    case = selectors.joint_case_get(pk=pk)
+    if case is None:
+        raise ApiError("not_found", f"没有编号为 {pk} 的联合办案 no joint case {pk}", {"id": pk}, 404)
+    scope = scope_for(request.user)
+    require(
+        permissions.takes_part(scope, case, list(case.parties.all())),
+        scope,
+        "你不是该联合办案的牵头或被召集单位 you neither lead nor were summoned to this joint case",
+        lead_codes=case.lead_codes,
+    )
+    return case
+
+
+def _case_body(pk: int) -> dict:
+    return JointCaseDetailSerializer(selectors.joint_case_get(pk=pk)).data
+
+
+class JointCaseListView(ListAPIView):
+    """联合办案 Joint cases (吹哨 → 报到): the ones you lead or were summoned to; POST blows the whistle."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = JointCaseSerializer
+    parser_classes = [JSONParser]
+
+    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, description="open | closed")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        status = self.request.query_params.get("status") or None
+        if status is not None and status not in JointCaseStatus.values:
+            raise ApiError("invalid_status", "status 须为 open 或 closed", {"status": status})
+        return selectors.joint_case_list(scope=scope_for(self.request.user), status=status)
+
+    @extend_schema(request=WhistleInputSerializer, responses={201: JointCaseDetailSerializer})
+    def post(self, request):
+        """吹哨 Open a joint case: leads (area codes), parties to summon, linked complaints and disputes."""
+        data = WhistleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            case = services.whistle_blow(
+                by=request.user,
+                title=values["title"],
+                description=values["description"],
+                leads=values["leads"],
+                summon=values["summon"],
+                complaints=values["complaints"],
+                disputes=values["disputes"],
+                check_in_hours=values["check_in_hours"],
+            )
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(
+            _case_body(case.pk), status=http.HTTP_201_CREATED, headers={"Location": f"/api/v1/joint-cases/{case.pk}"}
+        )
+
+
+class JointCaseDetailView(APIView):
+    """一个联合办案 One joint case: parties and check-ins, who has not come, notes, tasks, linked complaints and
+    disputes."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: JointCaseDetailSerializer})
+    def get(self, request, pk: int):
+        _case_or_404(pk, request)
+        return Response(_case_body(pk))
+
+
+class JointCaseCheckInView(APIView):
+    """报到 签到 A summoned party checks in (its department's or street's staff)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CheckInInputSerializer, responses={201: JointPartySerializer})
+    def post(self, request, pk: int):
+        case = _case_or_404(pk, request)
+        data = CheckInInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            party = services.check_in(case=case, by=request.user, party=data.validated_data["party"])
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(JointPartySerializer(party).data, status=http.HTTP_201_CREATED)
+
+
+class JointCaseNotesView(APIView):
+    """办理记录 Add a note to a joint case (leads and summoned parties)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=NoteInputSerializer, responses={201: JointNoteSerializer})
+    def post(self, request, pk: int):
+        case = _case_or_404(pk, request)
+        data = NoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            note = services.case_note_add(case=case, by=request.user, text=data.validated_data["text"])
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(JointNoteSerializer(note).data, status=http.HTTP_201_CREATED)
+
+
+class JointCaseTasksView(APIView):
+    """任务 Add a task to a joint case, optionally for one summoned party (leads)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TaskInputSerializer, responses={201: JointTaskSerializer})
+    def post(self, request, pk: int):
+        case = _case_or_404(pk, request)
+        data = TaskInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            task = services.case_task_add(case=case, by=request.user, **data.validated_data)
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(JointTaskSerializer(task).data, status=http.HTTP_201_CREATED)
+
+
+class JointCaseTaskView(APIView):
+    """一项任务 Mark a task done (the assigned party or a lead)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TaskUpdateSerializer, responses={200: JointTaskSerializer})
+    def patch(self, request, pk: int, task_id: int):
+        case = _case_or_404(pk, request)
+        task = JointTask.objects.filter(case=case, pk=task_id).first()
+        if task is None:
+            raise ApiError("not_found", f"没有编号为 {task_id} 的任务 no task {task_id}", {"task": task_id}, 404)
+        data = TaskUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not data.validated_data["done"]:
+            raise ApiError("invalid_done", "任务只能标记为完成 a task can only be marked done", {})
+        try:
+            task = services.case_task_complete(task=task, by=request.user)
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(JointTaskSerializer(task).data)
+
+
+class JointCaseStatusView(APIView):
+    """结案 Close a joint case (leads or an administrator)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CaseStatusInputSerializer, responses={200: JointCaseDetailSerializer})
+    def post(self, request, pk: int):
+        case = _case_or_404(pk, request)
+        data = CaseStatusInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.case_close(case=case, by=request.user, note=data.validated_data["note"])
+        except services.ComplaintError as exc:
+            raise _service_error(exc) from exc
+        return Response(_case_body(pk))

@@ -3,8 +3,12 @@
 Services are the catalogue's third-level items (service_code = category code). A request's id is the
 complaint's external id. Every endpoint answers in JSON or XML by its extension (`.json`, `.xml`; none means
 JSON). Errors use Open311's shape, a list of {code, description}. Coordinates are WGS-84 as the standard says;
-`crs` (gcj02, bd09, cgcs2000) is accepted as an extension for callers holding Chinese map coordinates. Like the
-native API this is open for now (`api_key` is accepted and ignored).
+`crs` (gcj02, bd09, cgcs2000) is accepted as an extension for callers holding Chinese map coordinates.
+
+Reads (services, requests) are public, as the standard has them, and carry no personal data (the reporter's
+name, phone or e-mail are never shown). POST requests need an API token, given as `Authorization: Token <key>`
+or as Open311's own `api_key` field (the same key); the token's user must be allowed to take complaints in
+(401 without a valid token, 403 for a role or place outside its scope).
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from rest_framework.exceptions import AuthenticationFailed
 
 from complaints import selectors, services
 from complaints.constants import DONE_STATUSES, Channel, Status, Urgency
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import Category, Complaint
+from jurisdictions.auth import ShaoziTokenAuthentication
+from jurisdictions.permissions import ScopeDenied
 
 MAX_RESULTS = 1000
 DEFAULT_WINDOW = dt.timedelta(days=90)
@@ -210,8 +217,24 @@ def _attribute(data: dict, code: str) -> str:
     return str(value or "").strip()
 
 
+def _client(request, data: dict):
+    """The user of the API token in the Authorization header or in `api_key`; Open311Error(401) without one."""
+    authentication = ShaoziTokenAuthentication()
+    try:
+        found = authentication.authenticate(request)
+        key = str(data.get("api_key") or "").strip()
+        if found is None and key:
+            found = authentication.authenticate_credentials(key)
+    except AuthenticationFailed as exc:
+        raise Open311Error(401, f"API 令牌无效 invalid api_key or token: {exc.detail}") from exc
+    if found is None:
+        raise Open311Error(401, "需要 API 令牌 an api_key (or Authorization: Token …) is required to post")
+    return found[0]
+
+
 def _create(request):
     data = _post_data(request)
+    user = _client(request, data)
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code 必填 service_code is required")
@@ -238,7 +261,9 @@ def _create(request):
         reporter=reporter,
     )
     try:
-        result = services.complaint_intake(data=intake, by=None)
+        result = services.complaint_intake(data=intake, by=user)
+    except ScopeDenied as exc:
+        raise Open311Error(403, exc.message) from exc
     except services.AddressNotFound as exc:
         raise Open311Error(400, exc.message) from exc
     except services.ComplaintError as exc:

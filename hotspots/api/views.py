@@ -285,7 +285,7 @@ class FixPlanJointCaseView(APIView):
         plan = _plan(pk)
         _require_plan_writer(request, plan.street_code)
         try:
-            plan = services.fix_plan_joint_case_start(plan=plan)
+            plan = services.fix_plan_joint_case_start(plan=plan, by=request.user.get_username())
         except services.HotspotsError as exc:
             raise _service_error(exc) from exc
         return Response(FixPlanSerializer(plan).data)
