@@ -10,7 +10,6 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from django.contrib.gis.geos import Polygon
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -27,7 +26,7 @@ from complaints import bulk, permissions, selectors, services
 from complaints.constants import JointCaseStatus, Status
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import JointTask, ReturnRequest
-from config.api import ApiError
+from config.api import ApiError, parse_bbox
 from jurisdictions.constants import Role
 from jurisdictions.permissions import require, scope_for
 
@@ -62,22 +61,6 @@ def _service_error(exc: services.ComplaintError) -> ApiError:
 def _user(request):
     user = getattr(request, "user", None)
     return user if getattr(user, "is_authenticated", False) else None
-
-
-def parse_bbox(value: str | None) -> Polygon | None:
-    if not value:
-        return None
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
-    except ValueError:
-        raise ApiError(
-            "invalid_bbox", "bbox 无效 invalid bbox; use minlon,minlat,maxlon,maxlat", {"bbox": value}
-        ) from None
-    if not (minx < maxx and miny < maxy and -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
-        raise ApiError("invalid_bbox", "bbox 无效 invalid bbox: need min < max within ±180/±90", {"bbox": value})
-    bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
-    bbox.srid = 4326
-    return bbox
 
 
 def parse_time(value: str | None, name: str, *, end: bool = False) -> dt.datetime | None:
