@@ -5,6 +5,18 @@ Run (against the database with the Beijing demo; nothing is written):
     DATABASE_URL=postgis://postgres@127.0.0.1:54329/shaozi .venv/bin/python bench/bench_tiles.py
     … bench/bench_tiles.py --layer areas --filter level=street --crs gcj02 --zooms 8-17 --repeat 5
 
+`--layer complaints` never touches the database DATABASE_URL names: it creates a scratch database
+`bench_shaozi_tiles` on the same server (dropped afterwards unless --keep; a kept one is reused), migrates it,
+loads the Beijing demo boundaries and the catalogue, and fills it with `--complaints` (default 5,000,000)
+synthetic complaints in one INSERT … SELECT generate_series (seeded: points around the demo streets' inner points,
+denser in the central districts, two years of receipt times, random third-level categories and statuses).
+It adds the index the layer's ETag needs (`complaint_updated`, see docs/maps.md), measures the tiles, and
+then the first paint of the map page in Chromium (Playwright, `performance.getEntriesByType('paint')`) with the
+complaints layer shown, served by a LiveServerThread on 127.0.0.1.
+
+    DATABASE_URL=postgis://postgres@127.0.0.1:54329/shaozi .venv/bin/python bench/bench_tiles.py \
+        --layer complaints --zooms 10-17 [--complaints 5000000] [--filter status=closed] [--keep]
+
 Three timings per tile, each the median of `--repeat` runs after one warm-up:
   endpoint  GET /tiles/{layer}/{z}/{x}/{y}.pbf through Django's full stack (validation, ETag version query, SQL)
   selector  maps.tiles.tile_mvt alone (the SQL: clip, simplify, transform, ST_AsMVT)
@@ -24,9 +36,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+SCRATCH_DB = "bench_shaozi_tiles"
+if "complaints" in sys.argv[1:] or "--layer=complaints" in sys.argv[1:]:
+    # Scratch database: the test settings name it through SHAOZI_TEST_DB (as bench_intake.py does).
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["SHAOZI_TEST_DB"] = SCRATCH_DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
@@ -99,6 +116,134 @@ def parse_zooms(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
+# ---- complaints: the scratch database and its synthetic load ----------------------------------------------------
+
+# The index the complaints layer's ETag version needs (max(updated_at) would otherwise read the whole table).
+COMPLAINT_UPDATED_INDEX = "CREATE INDEX IF NOT EXISTS complaint_updated ON complaints_complaint (updated_at)"
+
+
+def complaints_database(rows: int) -> None:
+    """Create/reuse the scratch database, load boundaries and catalogue, top it up to `rows` complaints."""
+    from django.core.management import call_command
+
+    # serialize=False: Django would otherwise read the whole (kept) database into memory, for test rollbacks.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
+    if not Area.objects.exists():
+        call_command("demo_load", verbosity=0)
+    call_command("complaints_demo_load", "--reference-only", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM complaints_complaint")
+        have = cursor.fetchone()[0]
+        if have < rows:
+            started = time.perf_counter()
+            synthetic_complaints(cursor, start=have, rows=rows - have)
+            print(f"loaded {rows - have:,} synthetic complaints in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
+        cursor.execute(COMPLAINT_UPDATED_INDEX)
+        cursor.execute("VACUUM ANALYZE complaints_complaint")
+        print(f"index complaint_updated + VACUUM ANALYZE in {time.perf_counter() - started:.0f} s")
+        cursor.execute(
+            "SELECT count(*), pg_size_pretty(pg_total_relation_size('complaints_complaint')) FROM complaints_complaint"
+        )
+        count, size = cursor.fetchone()
+        print(f"complaints: {count:,} rows, table + indexes {size}")
+
+
+def synthetic_complaints(cursor, *, start: int, rows: int) -> None:
+    """INSERT … SELECT generate_series: points around the streets' inner points (Gaussian, ~700 m), each street
+    weighted by 1/(1 + distance to the centre in km / 8)² so the centre is dense, like the real hotline's."""
+    cursor.execute("SELECT setseed(0.20240501)")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE bench_anchor AS
+        SELECT row_number() OVER (ORDER BY s.code) AS n, s.code, s.name, d.code AS district_code,
+               d.name AS district_name, ST_X(p.pt) AS lon, ST_Y(p.pt) AS lat,
+               1.0 / (1 + ST_DistanceSphere(p.pt, ST_SetSRID(ST_MakePoint(116.3913, 39.9075), 4326)) / 8000.0) ^ 2
+                   AS weight
+        FROM jurisdictions_area s JOIN jurisdictions_area d ON d.id = s.parent_id
+        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(s.geom) AS pt) p
+        WHERE s.level = 'street' AND s.id = ANY(%s)
+        """,
+        [list(Area.objects.current().values_list("id", flat=True))],
+    )
+    cursor.execute(
+        """
+        INSERT INTO complaints_complaint (
+            external_id, channel, received_at, urgency, description, address, location, location_source,
+            input_crs, verdict, verdict_method, generation_name, district_code, district_name, street_code,
+            street_name, lead_code, lead_name, needs_review, status, satisfaction, reporter, created_at,
+            updated_at, category_id)
+        SELECT 'bench-' || g.i, 'phone', r.at, 'general', '', '', r.location, 'gps', 'wgs84', '{}'::jsonb,
+               'point', '', a.district_code, a.district_name, a.code, a.name, a.code, a.name, false,
+               (ARRAY['received','dispatched','accepted','in_progress','resolved','closed','closed','closed'])
+                   [1 + floor(random() * 8)::int],
+               '', '{}'::jsonb, r.at, r.at, leaves.ids[1 + floor(random() * array_length(leaves.ids, 1))::int]
+        FROM generate_series(%s, %s) AS g(i)
+        CROSS JOIN (SELECT array_agg(id ORDER BY code) AS ids FROM complaints_category WHERE level = 3) AS leaves
+        CROSS JOIN (
+            -- each street's lower bound on [0, 1): width_bucket finds a random number's street by bisection
+            SELECT array_agg(lower_bound ORDER BY n) AS bounds FROM (
+                SELECT n, coalesce(sum(weight) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                                  / sum(weight) OVER (), 0) AS lower_bound
+                FROM bench_anchor
+            ) AS w
+        ) AS pick
+        CROSS JOIN LATERAL (SELECT random() AS u, random() AS u1, random() AS u2, random() AS t, g.i AS i) AS d
+        JOIN bench_anchor a ON a.n = width_bucket(d.u, pick.bounds)
+        CROSS JOIN LATERAL (
+            SELECT timestamptz '2024-01-01 00:00+08' + d.t * interval '730 days' AS at,
+                   ST_SetSRID(ST_MakePoint(
+                       a.lon + 0.0082 * sqrt(-2 * ln(1 - d.u1)) * cos(2 * pi() * d.u2),
+                       a.lat + 0.0063 * sqrt(-2 * ln(1 - d.u1)) * sin(2 * pi() * d.u2)), 4326) AS location
+        ) AS r
+        """,
+        [start + 1, start + rows],
+    )
+
+
+def first_paint(rows: int, repeat: int) -> None:
+    """First paint / first contentful paint of `/` with the complaints layer on, in Chromium (median of runs)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("first paint: playwright is not installed, skipped")
+        return
+    if not Path("/usr/bin/chromium").exists():
+        print("first paint: /usr/bin/chromium missing, skipped")
+        return
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    url = f"http://127.0.0.1:{thread.port}/#map=12/39.90750/116.39130&layers=districts,streets,complaints"
+    figures: dict[str, list[float]] = {"first-paint": [], "first-contentful-paint": [], "complaint tiles": []}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            for _ in range(repeat + 1):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                started = time.perf_counter()
+                page.goto(url)
+                page.wait_for_function(
+                    "Number(document.body.getAttribute('data-loaded-complaints') || 0) >= 1", timeout=600_000
+                )
+                tiles_ms = (time.perf_counter() - started) * 1000
+                paints = page.evaluate("performance.getEntriesByType('paint').map(e => [e.name, e.startTime])")
+                for name, value in paints:
+                    figures.setdefault(name, []).append(value)
+                figures["complaint tiles"].append(tiles_ms)
+                page.close()
+            browser.close()
+    finally:
+        thread.terminate()
+    # The first run warms the server (imports, plans) and is dropped.
+    parts = [f"{name} {statistics.median(values[1:]):.0f} ms" for name, values in figures.items() if len(values) > 1]
+    print(f"page in Chromium, zoom 12 over the centre, {rows:,} complaints (median of {repeat}): " + ", ".join(parts))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layer", default="areas", help="registered tile layer (default areas)")
@@ -106,8 +251,23 @@ def main() -> None:
     parser.add_argument("--crs", default="wgs84", choices=tiles.TILE_SYSTEMS)
     parser.add_argument("--zooms", default="8-17", help="e.g. 8-17 or 8,12,16")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--complaints", type=int, default=5_000_000, help="complaints layer: rows to load")
+    parser.add_argument("--keep", action="store_true", help="complaints layer: keep the scratch database")
     args = parser.parse_args()
 
+    if args.layer == "complaints":
+        complaints_database(args.complaints)
+        try:
+            run(args)
+            first_paint(args.complaints, args.repeat)
+        finally:
+            if not args.keep:
+                connection.creation.destroy_test_db(SCRATCH_DB, verbosity=0, keepdb=False)
+        return
+    run(args)
+
+
+def run(args) -> None:
     layer = tiles.layer_get(args.layer)
     raw_filters = dict(item.split("=", 1) for item in args.filter)
     filters = layer.parse_filters(raw_filters)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.urls import reverse
 
+from complaints.constants import Status as ComplaintStatus
 from geo import coords
 from hotspots.constants import EmergingPattern, FixPlanStatus
 
@@ -117,6 +118,7 @@ def map_layers() -> list[MapLayer]:
             api=f"{areas_api}?level=district",
         ),
         *point_layers(),
+        complaint_layer(),
     ]
 
 
@@ -302,6 +304,55 @@ def analysis_layers() -> list[MapLayer]:
     ]
 
 
+# Complaint counts per hexagon (below zoom 16) by band; a single complaint (a point from zoom 16) as a dot.
+COMPLAINT_BANDS = (
+    (1, "one", "1 件 / 单件诉求", "1 complaint / a complaint", "#fee391"),
+    (10, "few", "2–10 件", "2–10", "#fec44f"),
+    (100, "some", "11–100 件", "11–100", "#fe9929"),
+    (1000, "many", "101–1,000 件", "101–1,000", "#d95f0e"),
+    (float("inf"), "most", "1,000 件以上", "over 1,000", "#993404"),
+)
+
+
+def complaint_layer() -> MapLayer:
+    """Complaints: hexagon counts below zoom 16, points from it; follows dates, category, status, district/street."""
+    styles = {
+        key: {
+            "radius": 4,
+            "color": "#7f2704",
+            "weight": 0.5,
+            "fill": True,
+            "fillColor": colour,
+            "fillOpacity": 0.75,
+        }
+        for _, key, _, _, colour in COMPLAINT_BANDS
+    }
+    status_labels = {value: [str(label), value.replace("_", " ")] for value, label in ComplaintStatus.choices}
+    return MapLayer(
+        id="complaints",
+        title_zh="诉求",
+        title_en="Complaints",
+        tile_layer="complaints",
+        style=styles["one"],
+        style_by="complaints",
+        style_breaks=tuple((upper, key) for upper, key, _, _, _ in COMPLAINT_BANDS),
+        styles=styles,
+        legend=tuple(LegendRow(zh, en, styles[key]) for _, key, zh, en, _ in COMPLAINT_BANDS),
+        follows=("from", "to", "category", "status", "area"),
+        show=False,
+        z_index=9,
+        api=reverse("complaint-list"),
+        note_zh="16 级以下为六边形计数，16 级起为单件诉求；10 级以下不画",
+        note_en="hexagon counts below zoom 16, single complaints from zoom 16; not drawn below zoom 10",
+        popup_title="category_code",
+        popup=(
+            PopupRow("complaints", "诉求数", "complaints"),
+            PopupRow("status", "状态", "status", labels=status_labels),
+            PopupRow("received", "受理时间", "received"),
+        ),
+    )
+
+
 def point_layers() -> list[MapLayer]:
     """Topology findings, repeat places and open disputes, above the boundaries."""
     topology_style = {"color": "#d500f9", "weight": 3, "fill": True, "fillColor": "#d500f9", "fillOpacity": 0.5}
@@ -416,6 +467,7 @@ def _filter_specs(layers: list[MapLayer]) -> list[dict]:
                     "kind": spec.kind,
                     "label": {"zh": spec.label_zh, "en": spec.label_en},
                     "choices": list(spec.choices),
+                    "choiceLabels": {k: {"zh": zh, "en": en} for k, (zh, en) in spec.choice_labels.items()},
                 },
             )
     return list(specs.values())
@@ -473,6 +525,12 @@ def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool 
             "labels": reverse("map-labels"),
             "area": reverse("area-detail", kwargs={"code": "CODE"}),
             "login": settings.LOGIN_URL,
+            "categories": reverse("complaint-categories"),
+            "charts": {
+                "weekly": reverse("map-chart-weekly"),
+                "categories": reverse("map-chart-categories"),
+                "cell": reverse("map-chart-cell"),
+            },
         },
         "authenticated": authenticated,
     }

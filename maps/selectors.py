@@ -8,10 +8,17 @@ import json
 
 import numpy as np
 from django.contrib.gis.db.models.functions import PointOnSurface
-from django.db.models import Q, QuerySet
+from django.contrib.gis.geos import Polygon
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import TruncWeek
 
+from complaints import selectors as complaint_selectors
+from complaints.deadlines import LOCAL_TZ
+from complaints.models import Category, Complaint
 from geo import coords
-from hotspots.models import FixPlan
+from hotspots import selectors as hotspot_selectors
+from hotspots.constants import Layer
+from hotspots.models import EmergingCell, FixPlan
 from jurisdictions import selectors as jurisdiction_selectors
 from jurisdictions.disputes import ruling_missing_confirmations
 from jurisdictions.models import Area, AuditEntry, Dispute
@@ -143,3 +150,139 @@ def json_geometry(geom) -> dict:
 def fix_plan_page(*, pk: int) -> FixPlan | None:
     """整治方案 One fix plan with its lot, for the printable page."""
     return FixPlan.objects.select_related("parcel").filter(pk=pk).first()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Complaints on the map: the filters the complaint tiles and the charts share, and the charts' numbers.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def category_ids(*, code: str) -> list[int]:
+    """Ids of the catalogue item `code` and every item below it (codes nest: 01 › 0101 › 010101)."""
+    return list(Category.objects.filter(code__startswith=code).values_list("id", flat=True))
+
+
+def category_exists(*, code: str) -> bool:
+    return Category.objects.filter(code=code).exists()
+
+
+def complaint_data_version() -> str:
+    """A cheap fingerprint of the complaints table: the newest id and the latest `updated_at` (index lookups when
+    `updated_at` is indexed). It moves whenever a complaint is added or changed through the services."""
+    stats = Complaint.objects.order_by().aggregate(last=Max("id"), changed=Max("updated_at"))
+    changed = stats["changed"].isoformat() if stats["changed"] else ""
+    return f"{stats['last']}:{changed}"
+
+
+def complaint_queryset(
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    category: str | None = None,
+    status: tuple[str, ...] | list[str] | None = None,
+    district: str | None = None,
+    street: str | None = None,
+    area: str | None = None,
+    bbox: Polygon | None = None,
+) -> QuerySet[Complaint]:
+    """Complaints matching the map's filters (through `complaints.selectors.complaint_list`), unordered.
+
+    Dates are whole local days (Asia/Shanghai), both ends included; `category` is a code at any of the three
+    levels and keeps the items below it; `area` is a district (6 digits) or street code, as the map's
+    district/street filter gives; `bbox` keeps complaints inside an EPSG:4326 box.
+    """
+    received_from = dt.datetime.combine(date_from, dt.time(), tzinfo=LOCAL_TZ) if date_from else None
+    received_to = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), tzinfo=LOCAL_TZ) if date_to else None
+    complaints = complaint_selectors.complaint_list(
+        bbox=bbox,
+        received_from=received_from,
+        received_to=received_to,
+        status=list(status) if status else None,
+        district=district,
+        street=street,
+    )
+    if category:
+        # The catalogue's ids rather than a join on codes: the (category, received_at) index then serves the filter.
+        complaints = complaints.filter(category_id__in=category_ids(code=category))
+    if area:
+        complaints = complaints.filter(district_code=area) if len(area) == 6 else complaints.filter(street_code=area)
+    return complaints.order_by()
+
+
+def complaint_latest_day() -> dt.date | None:
+    """The local day of the newest receipt time (an index lookup)."""
+    latest = Complaint.objects.order_by().aggregate(last=Max("received_at"))["last"]
+    return latest.astimezone(LOCAL_TZ).date() if latest else None
+
+
+def chart_weekly(*, weeks: int = 26, **filters) -> dict:
+    """Complaints per week (Monday to Sunday, local time) for the map's filters.
+
+    Without `date_from`/`date_to` the chart covers the `weeks` weeks up to the newest complaint; weeks with no
+    complaint are listed with 0 so the line has no gaps.
+    """
+    date_to = filters.pop("date_to", None) or complaint_latest_day()
+    if date_to is None:
+        return {"from": None, "to": None, "weeks": []}
+    date_from = filters.pop("date_from", None) or date_to - dt.timedelta(weeks=weeks) + dt.timedelta(days=1)
+    complaints = complaint_queryset(date_from=date_from, date_to=date_to, **filters)
+    counts = dict(
+        complaints.annotate(week=TruncWeek("received_at", tzinfo=LOCAL_TZ))
+        .values("week")
+        .annotate(n=Count("id"))
+        .values_list("week", "n")
+    )
+    by_day = {week.date() if isinstance(week, dt.datetime) else week: n for week, n in counts.items()}
+    first = date_from - dt.timedelta(days=date_from.weekday())
+    rows = []
+    week = first
+    while week <= date_to:
+        rows.append({"week": week.isoformat(), "count": by_day.get(week, 0)})
+        week += dt.timedelta(weeks=1)
+    return {"from": date_from.isoformat(), "to": date_to.isoformat(), "weeks": rows}
+
+
+def chart_categories(*, level: int = 3, limit: int = 8, **filters) -> dict:
+    """The `limit` categories with the most complaints for the map's filters, at catalogue level 1, 2 or 3."""
+    complaints = complaint_queryset(**filters)
+    leaf = {1: "category__parent__parent", 2: "category__parent", 3: "category"}[level]
+    rows = list(
+        complaints.values(f"{leaf}__code", f"{leaf}__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", f"{leaf}__code")[:limit]
+    )
+    total = complaints.count()
+    return {
+        "level": level,
+        "total": total,
+        "categories": [{"code": r[f"{leaf}__code"], "name": r[f"{leaf}__name"], "count": r["n"]} for r in rows],
+    }
+
+
+def chart_cell(*, h3: str, run_id: int | None = None) -> dict | None:
+    """A cell's emerging hot spot z-score per time step (latest finished emerging run, or `run_id`), or None."""
+    run = hotspot_selectors.run_get(layer=Layer.EMERGING, run_id=run_id)
+    if run is None:
+        return None
+    cell = EmergingCell.objects.filter(run=run, h3=h3).first()
+    if cell is None:
+        return None
+    step = (run.params or {}).get("step", "week")
+    start = run.period_start
+    steps = []
+    for i, z in enumerate(cell.z_series or []):
+        if step == "month":
+            month = start.month - 1 + i
+            begins = dt.date(start.year + month // 12, month % 12 + 1, 1)
+        else:
+            begins = start + dt.timedelta(weeks=i)
+        steps.append({"start": begins.isoformat(), "z": z})
+    return {
+        "h3": cell.h3,
+        "run": run.pk,
+        "step": step,
+        "pattern": cell.pattern,
+        "trend_z": cell.trend_z,
+        "trend_p": cell.trend_p,
+        "steps": steps,
+    }

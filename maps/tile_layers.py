@@ -8,18 +8,22 @@ here; the endpoint, ETags, GCJ-02 shifting and the map frame pick it up. See doc
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Count, ExpressionWrapper, F, Field, Max, Q, QuerySet
+from django.db.models import CharField, Count, ExpressionWrapper, F, Field, Func, Max, Q, QuerySet, Value
 
+from complaints.constants import Status as ComplaintStatus
+from complaints.deadlines import LOCAL_TZ
 from hotspots import selectors as hotspot_selectors
 from hotspots.constants import EmergingPattern, Layer
 from hotspots.models import AnalysisRun
 from jurisdictions import selectors as jurisdiction_selectors
 from jurisdictions.constants import AreaLevel
 
+from . import selectors as map_selectors
 from .tiles import TileBox, TileError, TileFilter, TileLayer, register
 
 _AREA_CODE = re.compile(r"^\d{6,12}$")
@@ -351,5 +355,195 @@ REPEAT_PLACES = register(
         max_age=300,
         geometry_type="point",
         description="同一地点反复诉求 places with repeated complaints; filters run, category (prefix), chronic",
+    )
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Complaints (complaints app): hexagon counts below COMPLAINT_POINTS_ZOOM, the complaints themselves from it on.
+# ---------------------------------------------------------------------------------------------------------------
+
+# From this zoom on a tile holds one point per complaint; below it, counts per hexagon.
+COMPLAINT_POINTS_ZOOM = 16
+# Below this zoom the layer is empty: a tile would count most of the city's complaints (see docs/maps.md).
+COMPLAINT_MIN_ZOOM = 10
+# Hexagon edge (= centre-to-corner) as a fraction of the tile's width: 1/24 is about 11 px on a 256 px tile.
+COMPLAINT_HEX_PER_TILE = 24
+_WEB_MERCATOR_WORLD_M = 40075016.685578488  # width of the EPSG:3857 world
+_EARTH_RADIUS_M = 6378137.0
+
+
+def parse_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise TileError("invalid_date", "日期须为 YYYY-MM-DD date must be YYYY-MM-DD", {"date": value}) from None
+
+
+def parse_status(value: str) -> tuple[str, ...]:
+    """One status or several, comma-separated (received,dispatched …)."""
+    wanted = tuple(sorted({part.strip() for part in value.split(",") if part.strip()}))
+    bad = [s for s in wanted if s not in ComplaintStatus.values]
+    if bad or not wanted:
+        raise TileError(
+            "invalid_filter",
+            f"状态无效 status must be among {', '.join(ComplaintStatus.values)}",
+            {"status": value, "invalid": bad},
+        )
+    return wanted
+
+
+def parse_catalogue_code(value: str) -> str:
+    """A category code at any of the three levels that exists in the catalogue."""
+    value = parse_category(value)
+    if not map_selectors.category_exists(code=value):
+        raise TileError("invalid_filter", "没有这个诉求类别 no such category", {"category": value})
+    return value
+
+
+def parse_district_code(value: str) -> str:
+    if not re.match(r"^\d{6}$", value):
+        raise TileError("invalid_filter", "区编码须为 6 位数字 district must be a 6-digit code", {"district": value})
+    return value
+
+
+def parse_street_code(value: str) -> str:
+    if not re.match(r"^\d{9,12}$", value):
+        raise TileError(
+            "invalid_filter", "街道编码须为 9–12 位数字 street must be a 9–12 digit code", {"street": value}
+        )
+    return value
+
+
+def _complaint_filters(filters: dict) -> dict:
+    """Tile filters (`from`, `to` …) as complaint_queryset's keyword arguments."""
+    return {
+        "date_from": filters.get("from"),
+        "date_to": filters.get("to"),
+        "category": filters.get("category"),
+        "status": filters.get("status"),
+        "district": filters.get("district"),
+        "street": filters.get("street"),
+        "area": filters.get("area"),
+    }
+
+
+def complaint_hex_size_m(z: int) -> float:
+    """Hexagon edge in EPSG:3857 metres at zoom z."""
+    return _WEB_MERCATOR_WORLD_M / (1 << z) / COMPLAINT_HEX_PER_TILE
+
+
+def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None:
+    """Complaints in the tile: points (id, category, status, received) from zoom 16, else hexagon counts.
+
+    Hexagons are flat-topped, of a fixed size per zoom in Web Mercator metres, on one grid for the whole world (so
+    neighbouring tiles agree); each point goes to the nearer centre of the grid's two rectangular sub-lattices
+    (arithmetic only, no geometry per point). Points are read from the box widened by one hexagon, so a hexagon
+    cut by the tile edge still counts all its complaints.
+    """
+    complaints = map_selectors.complaint_queryset(**_complaint_filters(filters))
+    if box.z >= COMPLAINT_POINTS_ZOOM:
+        return queryset_source(
+            complaints.filter(location__bboverlaps=box_polygon(box))
+            .annotate(
+                fid=F("id"),
+                tile_geom=raw_geometry("location"),
+                category_code=F("category__code"),
+                received=Func(
+                    Func(Value(LOCAL_TZ.key), F("received_at"), function="timezone"),
+                    Value("YYYY-MM-DD HH24:MI"),
+                    function="to_char",
+                    output_field=CharField(),
+                ),
+                complaints=Value(1),
+            )
+            .values("fid", "category_code", "status", "received", "complaints", "tile_geom")
+        )
+    size = complaint_hex_size_m(box.z)
+    # Widen the box by one hexagon (its edge in degrees of longitude; latitude degrees are shorter here).
+    pad = size / _WEB_MERCATOR_WORLD_M * 360.0
+    wide = TileBox(box.west - pad, box.south - pad, box.east + pad, box.north + pad, box.z, box.x, box.y)
+    inner = queryset_source(
+        complaints.filter(location__bboverlaps=box_polygon(wide)).annotate(geom=raw_geometry("location")).values("geom")
+    )
+    if inner is None:
+        return None
+    inner_sql, inner_params = inner
+    col = 3.0 * size  # the sub-lattices: A at (3s·i, h·j), B at (3s·i + 1.5s, h·j + h/2)
+    h = math.sqrt(3.0) * size
+    template = (
+        f"POLYGON(({size} 0,{size / 2} {h / 2},{-size / 2} {h / 2},{-size} 0,{-size / 2} {-h / 2},"
+        f"{size / 2} {-h / 2},{size} 0))"
+    )
+    sql = f"""
+        SELECT ((round(b.cx / {1.5 * size})::bigint + 1048576) * 2097152
+                + (round(b.cy / {h / 2})::bigint + 1048576)) AS fid,
+               ST_Transform(ST_Translate(ST_GeomFromText('{template}', 3857), b.cx, b.cy), 4326) AS tile_geom,
+               NULL::text AS category_code, NULL::text AS status, NULL::text AS received, b.n AS complaints
+        FROM (
+            SELECT CASE WHEN (m.x - m.ax) ^ 2 + (m.y - m.ay) ^ 2 <= (m.x - m.bx) ^ 2 + (m.y - m.by) ^ 2
+                        THEN m.ax ELSE m.bx END AS cx,
+                   CASE WHEN (m.x - m.ax) ^ 2 + (m.y - m.ay) ^ 2 <= (m.x - m.bx) ^ 2 + (m.y - m.by) ^ 2
+                        THEN m.ay ELSE m.by END AS cy,
+                   count(*) AS n
+            FROM (
+                SELECT p.x, p.y,
+                       round(p.x / {col}) * {col} AS ax, round(p.y / {h}) * {h} AS ay,
+                       round((p.x - {col / 2}) / {col}) * {col} + {col / 2} AS bx,
+                       round((p.y - {h / 2}) / {h}) * {h} + {h / 2} AS by
+                FROM (
+                    SELECT radians(ST_X(c.geom)) * {_EARTH_RADIUS_M} AS x,
+                           ln(tan(pi() / 4 + radians(ST_Y(c.geom)) / 2)) * {_EARTH_RADIUS_M} AS y
+                    FROM ({inner_sql}) AS c
+                ) AS p
+            ) AS m
+            GROUP BY 1, 2
+        ) AS b
+    """
+    return sql, inner_params
+
+
+def complaint_tile_version(**filters) -> str:
+    """The newest complaint id and the latest change (`updated_at`) of any complaint: two index lookups.
+
+    Filters are in the ETag already; this only has to move when any complaint is added or changes.
+    """
+    return map_selectors.complaint_data_version()
+
+
+COMPLAINT_FILTERS = {
+    "from": TileFilter("from", "受理日期起", "received from", parse_day, kind="date"),
+    "to": TileFilter("to", "受理日期止", "received to", parse_day, kind="date"),
+    "category": TileFilter("category", "诉求类别", "category", parse_catalogue_code, kind="category"),
+    "status": TileFilter(
+        "status",
+        "办理状态",
+        "status",
+        parse_status,
+        kind="choice",
+        choices=tuple(ComplaintStatus.values),
+        choice_labels={value: (str(label), value.replace("_", " ")) for value, label in ComplaintStatus.choices},
+    ),
+    "district": TileFilter("district", "区", "district", parse_district_code),
+    "street": TileFilter("street", "街道/乡镇", "street/township", parse_street_code),
+    "area": AREA_FILTERS["area"],
+}
+
+COMPLAINTS = register(
+    TileLayer(
+        name="complaints",
+        title_zh="诉求",
+        title_en="complaints",
+        attributes=("category_code", "status", "received", "complaints"),
+        filters=COMPLAINT_FILTERS,
+        source=complaint_tile_source,
+        version=complaint_tile_version,
+        min_zoom=COMPLAINT_MIN_ZOOM,
+        max_age=60,
+        geometry_type="point",
+        description=(
+            "诉求：16 级以下为六边形计数，16 级起为点 complaints: hexagon counts below zoom 16, points from it; "
+            "filters from, to, category, status, district, street, area"
+        ),
     )
 )

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from django.db import connection
+from django.db import connection, transaction
 
 from geo import coords
 
@@ -70,8 +70,9 @@ class TileFilter:
     label_zh: str
     label_en: str
     parse: Callable[[str], Any]
-    kind: str = "text"  # text | date | area | choice: how the map frame offers it
+    kind: str = "text"  # text | date | area | choice | category: how the map frame offers it
     choices: tuple[str, ...] = ()
+    choice_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # value → (zh, en)
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,10 @@ def tile_mvt(
     tolerance = box.pixel_deg / 2
     prepared = f"ST_Simplify(ST_ClipByBox2D(src.tile_geom, {envelope_sql}), %s, true)"
     prepared_params = [*envelope_params, tolerance]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Tile queries are short and many; PostgreSQL's JIT compiler, which the planner turns on for big row
+        # estimates (a low-zoom complaints tile), costs about a second of compilation to save milliseconds.
+        cursor.execute("SET LOCAL jit = off")
         if system == coords.WGS84:
             cursor.execute(
                 f"""

@@ -5,6 +5,9 @@ from . import staff, views
 urlpatterns = [
     path("", views.planner_map, name="planner-map"),
     path("map/labels", views.map_labels, name="map-labels"),
+    path("map/charts/weekly", views.chart_weekly, name="map-chart-weekly"),
+    path("map/charts/categories", views.chart_categories, name="map-chart-categories"),
+    path("map/charts/cell", views.chart_cell, name="map-chart-cell"),
     # z/x/y are validated by the view, so a bad number gets the API's error shape instead of an HTML 404.
     re_path(r"^tiles/(?P<layer>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.pbf$", views.tile, name="tile"),
     path("accounts/", include("django.contrib.auth.urls")),

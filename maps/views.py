@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from branca.element import Element
 from django.conf import settings
+from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.http import parse_etags
 
-from . import tiles
+from . import selectors, tiles
 from .frame import frame_config
 from .layers import PlannerFrame, offline_map
 from .selectors import area_labels
-from .tile_layers import AREA_FILTERS
+from .tile_layers import AREA_FILTERS, COMPLAINTS, parse_run
 
 BEIJING_CENTRE = (39.93, 116.40)
 BEIJING_ZOOM = 10
@@ -93,3 +96,105 @@ def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpRespon
         return HttpResponse(status=204, headers=headers)
     headers["Content-Type"] = "application/vnd.mapbox-vector-tile"
     return HttpResponse(body, headers=headers)
+
+
+# ---- charts: small JSON answers the planner map draws as inline SVG ---------------------------------------------
+
+_CHART_EXTRA = {
+    "weekly": {"bbox", "weeks"},
+    "categories": {"bbox", "level", "limit"},
+}
+
+
+def _chart_filters(request: HttpRequest, chart: str) -> dict:
+    """The complaint filters of a chart request (the complaint tiles' names and rules) plus its own options."""
+    params = {k: v for k, v in request.GET.items() if k not in _CHART_EXTRA[chart] and k != "crs"}
+    parsed = COMPLAINTS.parse_filters(params)
+    values = {
+        "date_from": parsed["from"],
+        "date_to": parsed["to"],
+        "category": parsed["category"],
+        "status": parsed["status"],
+        "district": parsed["district"],
+        "street": parsed["street"],
+        "area": parsed["area"],
+    }
+    if request.GET.get("bbox"):
+        values["bbox"] = _parse_bbox(request.GET["bbox"])
+    return values
+
+
+def _parse_bbox(text: str) -> Polygon:
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        raise tiles.TileError(
+            "invalid_bbox", "bbox 须为 west,south,east,north bbox must be west,south,east,north", {"bbox": text}
+        ) from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise tiles.TileError("invalid_bbox", "bbox 范围无效 bbox is out of range", {"bbox": text})
+    polygon = Polygon.from_bbox((west, south, east, north))
+    polygon.srid = 4326
+    return polygon
+
+
+def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise tiles.TileError(
+            "invalid_filter", f"{name} 须为 {low}–{high} 的整数 {name} must be an integer {low}–{high}", {name: raw}
+        )
+    return value
+
+
+def _json(data: dict) -> JsonResponse:
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def chart_weekly(request: HttpRequest) -> JsonResponse:
+    """每周诉求 Complaints per week for the map's complaint filters (and `bbox`, the visible map), `weeks` long
+    (default 26) when no date range is given."""
+    try:
+        filters = _chart_filters(request, "weekly")
+        weeks = _int_param(request, "weeks", 26, 1, 260)
+    except tiles.TileError as exc:
+        return _error(exc.code, exc.message, exc.details, exc.status)
+    return _json(selectors.chart_weekly(weeks=weeks, **filters))
+
+
+def chart_categories(request: HttpRequest) -> JsonResponse:
+    """主要诉求类别 The categories with most complaints for the map's filters: `level` 1–3 (default 3), `limit`."""
+    try:
+        filters = _chart_filters(request, "categories")
+        level = _int_param(request, "level", 3, 1, 3)
+        limit = _int_param(request, "limit", 8, 1, 50)
+    except tiles.TileError as exc:
+        return _error(exc.code, exc.message, exc.details, exc.status)
+    return _json(selectors.chart_categories(level=level, limit=limit, **filters))
+
+
+def chart_cell(request: HttpRequest) -> JsonResponse:
+    """网格趋势 A hot-spot cell's z-score per time step in the latest emerging run (or `run`): `h3` required."""
+    h3 = request.GET.get("h3", "")
+    if not re.match(r"^[0-9a-f]{15}$", h3):
+        return _error("invalid_filter", "h3 须为 15 位十六进制 h3 must be a 15-digit hex cell id", {"h3": h3})
+    run = None
+    if request.GET.get("run"):
+        try:
+            run = parse_run(request.GET["run"])
+        except tiles.TileError as exc:
+            return _error(exc.code, exc.message, exc.details, exc.status)
+    found = selectors.chart_cell(h3=h3, run_id=run)
+    if found is None:
+        return _error(
+            "not_found", "最新新兴热点分析中没有这个网格 no such cell in the emerging run", {"h3": h3, "run": run}, 404
+        )
+    return _json(found)

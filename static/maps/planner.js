@@ -43,7 +43,18 @@
     loginFirst: {zh: "登录后可见", en: "log in to see"},
     login: {zh: "登录", en: "Log in"},
     layerFailed: {zh: "图层加载失败：", en: "layer failed to load: "},
-    switchTo: {zh: "English", en: "中文"}
+    switchTo: {zh: "English", en: "中文"},
+    category1: {zh: "大类", en: "Category"},
+    category2: {zh: "中类", en: "Subcategory"},
+    category3: {zh: "小类", en: "Item"},
+    charts: {zh: "诉求概况", en: "Complaints at a glance"},
+    weekly: {zh: "每周诉求", en: "Complaints per week"},
+    topCategories: {zh: "主要类别", en: "Top categories"},
+    cellTrend: {zh: "网格每周 z 值（新兴热点）", en: "Cell z-score per step (emerging run)"},
+    forArea: {zh: "所选区/街道", en: "selected district/street"},
+    forView: {zh: "当前地图范围", en: "visible map"},
+    noData: {zh: "无数据", en: "no data"},
+    total: {zh: "合计", en: "total"}
   };
 
   var METHODS = {
@@ -94,6 +105,81 @@
     dlat = (dlat * 180.0) / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrtMagic) * PI);
     dlon = (dlon * 180.0) / (GCJ_A / sqrtMagic * Math.cos(radLat) * PI);
     return [lon + dlon, lat + dlat];
+  }
+
+  // ---- small inline SVG charts ------------------------------------------------------------------------------
+  function fmt(n) { return Number(n).toLocaleString("en-US"); }
+
+  // Columns over time: rows [{label, value}], the x labels of the first and last.
+  function columnChart(rows, opts) {
+    var w = opts.width || 240, h = opts.height || 80, pad = 14;
+    var max = Math.max.apply(null, rows.map(function (r) { return r.value; }).concat([1]));
+    var step = (w - 2) / Math.max(rows.length, 1);
+    var html = '<svg class="shaozi-chart" data-chart="' + escapeHtml(opts.id) + '" width="' + w + '" height="' +
+      (h + pad) + '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' + escapeHtml(opts.title) +
+      "</title>";
+    rows.forEach(function (r, i) {
+      var bh = Math.round((r.value / max) * (h - 12));
+      html += '<rect class="shaozi-bar" x="' + (1 + i * step).toFixed(1) + '" y="' + (h - bh) + '" width="' +
+        Math.max(step - 1, 1).toFixed(1) + '" height="' + bh + '" fill="#d95f0e"><title>' + escapeHtml(r.label) +
+        ": " + fmt(r.value) + "</title></rect>";
+    });
+    html += '<line x1="0" y1="' + h + '" x2="' + w + '" y2="' + h + '" stroke="#999"/>';
+    html += '<text x="' + (w - 2) + '" y="10" font-size="10" text-anchor="end" fill="#555">max ' + fmt(max) + "</text>";
+    if (rows.length) {
+      html += '<text x="1" y="' + (h + 11) + '" font-size="10" fill="#555">' + escapeHtml(rows[0].label) + "</text>";
+      html += '<text x="' + (w - 1) + '" y="' + (h + 11) + '" font-size="10" text-anchor="end" fill="#555">' +
+        escapeHtml(rows[rows.length - 1].label) + "</text>";
+    }
+    return html + "</svg>";
+  }
+
+  // Horizontal bars with names: rows [{label, value}].
+  function barChart(rows, opts) {
+    var w = opts.width || 240, row = 15, labelW = 92;
+    var max = Math.max.apply(null, rows.map(function (r) { return r.value; }).concat([1]));
+    var html = '<svg class="shaozi-chart" data-chart="' + escapeHtml(opts.id) + '" width="' + w + '" height="' +
+      Math.max(rows.length * row, row) + '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' +
+      escapeHtml(opts.title) + "</title>";
+    rows.forEach(function (r, i) {
+      var bw = Math.max(Math.round((r.value / max) * (w - labelW - 44)), 1);
+      var y = i * row;
+      html += '<text x="' + (labelW - 3) + '" y="' + (y + 11) + '" font-size="11" text-anchor="end">' +
+        escapeHtml(r.label.length > 8 ? r.label.slice(0, 8) + "…" : r.label) + "</text>";
+      html += '<rect class="shaozi-bar" x="' + labelW + '" y="' + (y + 2) + '" width="' + bw + '" height="' +
+        (row - 4) + '" fill="#fe9929"><title>' + escapeHtml(r.label) + ": " + fmt(r.value) + "</title></rect>";
+      html += '<text x="' + (labelW + bw + 3) + '" y="' + (y + 11) + '" font-size="10" fill="#555">' +
+        fmt(r.value) + "</text>";
+    });
+    return html + "</svg>";
+  }
+
+  // A line of z-scores with the ±1.96 band (95 %) and zero.
+  function zLine(points, opts) {
+    var w = opts.width || 260, h = opts.height || 90, pad = 12;
+    var values = points.map(function (p) { return p.value; });
+    var top = Math.max.apply(null, values.concat([2.5])), bottom = Math.min.apply(null, values.concat([-2.5]));
+    function y(v) { return (pad + (top - v) / (top - bottom) * (h - 2 * pad)).toFixed(1); }
+    function x(i) { return (4 + i * (w - 8) / Math.max(points.length - 1, 1)).toFixed(1); }
+    var html = '<svg class="shaozi-chart" data-chart="' + escapeHtml(opts.id) + '" width="' + w + '" height="' + h +
+      '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' + escapeHtml(opts.title) + "</title>";
+    [1.96, -1.96].forEach(function (v) {
+      html += '<line x1="0" x2="' + w + '" y1="' + y(v) + '" y2="' + y(v) + '" stroke="#bbb" stroke-dasharray="3 3"/>';
+    });
+    html += '<line x1="0" x2="' + w + '" y1="' + y(0) + '" y2="' + y(0) + '" stroke="#888"/>';
+    html += '<polyline class="shaozi-line" fill="none" stroke="#cb181d" stroke-width="1.5" points="' +
+      points.map(function (p, i) { return x(i) + "," + y(p.value); }).join(" ") + '"/>';
+    points.forEach(function (p, i) {
+      html += '<circle cx="' + x(i) + '" cy="' + y(p.value) + '" r="1.8" fill="' +
+        (p.value >= 1.96 ? "#b2182b" : p.value <= -1.96 ? "#2166ac" : "#999") + '"><title>' + escapeHtml(p.label) +
+        ": z = " + p.value.toFixed(2) + "</title></circle>";
+    });
+    if (points.length) {
+      html += '<text x="2" y="' + (h - 1) + '" font-size="10" fill="#555">' + escapeHtml(points[0].label) + "</text>";
+      html += '<text x="' + (w - 2) + '" y="' + (h - 1) + '" font-size="10" text-anchor="end" fill="#555">' +
+        escapeHtml(points[points.length - 1].label) + "</text>";
+    }
+    return html + "</svg>";
   }
 
   function shaoziPlanner(map, config) {
@@ -224,7 +310,25 @@
     }
 
     function showFeature(cfg, props, latlng) {
-      L.popup({maxWidth: 360}).setLatLng(latlng).setContent(featureHtml(cfg, props)).openOn(map);
+      var popup = L.popup({maxWidth: 360}).setLatLng(latlng).setContent(featureHtml(cfg, props)).openOn(map);
+      if ((cfg.id === "emerging" || cfg.id === "hotspots") && props.h3 && config.urls.charts) {
+        // A hot-spot/emerging cell: its z-score per step in the latest emerging run.
+        fetch(config.urls.charts.cell + "?h3=" + encodeURIComponent(props.h3), {headers: {"Accept": "application/json"}})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!map.hasLayer(popup)) { return; }
+            var extra = '<div class="shaozi-cell-trend"><div class="shaozi-chart-title">' + escapeHtml(t("cellTrend")) +
+              "</div>";
+            if (data && data.steps && data.steps.length) {
+              extra += zLine(data.steps.map(function (s) { return {label: s.start, value: s.z}; }),
+                {id: "cell", title: t("cellTrend")});
+            } else {
+              extra += '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
+            }
+            popup.setContent(featureHtml(cfg, props) + extra + "</div>");
+            document.body.setAttribute("data-chart-cell", props.h3);
+          });
+      }
     }
 
     function loaded(cfg) {
@@ -294,7 +398,10 @@
       layer.on("load", function () { loaded(cfg); });
       if (interactive) {
         layer.on("click", function (e) {
-          if (e.originalEvent) { L.DomEvent.stop(e.originalEvent); }
+          if (e.originalEvent) {
+            L.DomEvent.stop(e.originalEvent);
+            featureClick = e.originalEvent;  // the map's own click on the same event must not replace the popup
+          }
           showFeature(cfg, e.layer.properties || {}, e.latlng);
         });
       }
@@ -449,6 +556,44 @@
       return null;
     }
 
+    // The three-level catalogue (大类 › 中类 › 小类) for the category filter: cascading selects.
+    config.catalogue = [];
+    function loadCatalogue() {
+      if (!config.filters.some(function (f) { return f.kind === "category"; })) { return; }
+      fetch(config.urls.categories, {headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .then(function (data) {
+          config.catalogue = data.categories || [];
+          renderFilters();
+          document.body.setAttribute("data-catalogue", String(config.catalogue.length));
+        })
+        .catch(function () { notice(pick({zh: "诉求分类加载失败", en: "catalogue failed to load"})); });
+    }
+
+    function categorySelects(f, value) {
+      var html = "";
+      var items = config.catalogue;
+      for (var level = 1; level <= 3; level++) {
+        var chosen = "";
+        (items || []).forEach(function (c) {
+          if (value && value.indexOf(c.code) === 0) { chosen = c.code; }
+        });
+        html += "<label>" + escapeHtml(level === 1 ? pick(f.label) + " · " + t("category1") : t("category" + level)) +
+          ' <select name="shaozi-' + escapeHtml(f.name) + "-" + level + '" data-filter="' + escapeHtml(f.name) +
+          '" data-category-level="' + level + '"' + (items && items.length ? "" : " disabled") + '><option value="">' +
+          escapeHtml(t("all")) + "</option>";
+        (items || []).forEach(function (c) {
+          html += '<option value="' + escapeHtml(c.code) + '"' + (c.code === chosen ? " selected" : "") + ">" +
+            escapeHtml(c.name) + "</option>";
+        });
+        html += "</select></label>";
+        var next = null;
+        (items || []).forEach(function (c) { if (c.code === chosen) { next = c.children || []; } });
+        items = next;
+      }
+      return html;
+    }
+
     function renderFilters() {
       if (!filterControl) { return; }
       var div = filterControl.getContainer();
@@ -468,12 +613,15 @@
         } else if (f.kind === "date") {
           html += "<label>" + escapeHtml(pick(f.label)) + ' <input type="date" name="shaozi-' + escapeHtml(f.name) +
             '" data-filter="' + escapeHtml(f.name) + '" value="' + escapeHtml(value) + '"></label>';
+        } else if (f.kind === "category") {
+          html += categorySelects(f, value);
         } else if (f.kind === "choice") {
           html += "<label>" + escapeHtml(pick(f.label)) + ' <select name="shaozi-' + escapeHtml(f.name) +
             '" data-filter="' + escapeHtml(f.name) + '"><option value="">' + escapeHtml(t("all")) + "</option>";
           f.choices.forEach(function (c) {
+            var label = f.choiceLabels && f.choiceLabels[c] ? pick(f.choiceLabels[c]) : c;
             html += '<option value="' + escapeHtml(c) + '"' + (c === value ? " selected" : "") + ">" +
-              escapeHtml(c) + "</option>";
+              escapeHtml(label) + "</option>";
           });
           html += "</select></label>";
         } else {
@@ -487,7 +635,12 @@
       Array.prototype.forEach.call(div.querySelectorAll("[data-filter]"), function (el) {
         el.addEventListener("change", function () {
           var name = el.getAttribute("data-filter");
-          if (el.name === "shaozi-district") {
+          if (el.hasAttribute("data-category-level")) {
+            // The deepest chosen level wins; "all" at a level falls back to the level above.
+            var level = Number(el.getAttribute("data-category-level"));
+            var above = level > 1 ? div.querySelector('select[data-category-level="' + (level - 1) + '"]') : null;
+            setFilter(name, el.value || (above ? above.value : ""));
+          } else if (el.name === "shaozi-district") {
             setFilter(name, el.value);
           } else if (el.name === "shaozi-street") {
             var districtSelect = div.querySelector('select[name="shaozi-district"]');
@@ -518,6 +671,81 @@
       });
       renderFilters();
       writeHash();
+      scheduleCharts();
+    }
+
+    // ---- charts: complaints per week and top categories for the complaint filters ------------------------------
+    var ChartControl = L.Control.extend({
+      options: {position: "bottomleft"},
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "shaozi-charts shaozi-box");
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        div.hidden = true;
+        return div;
+      }
+    });
+    var chartControl = config.urls.charts && byId.complaints ? new ChartControl().addTo(map) : null;
+    var chartTimer = null, chartSeq = 0;
+
+    function chartQuery() {
+      var params = [];
+      byId.complaints.follows.forEach(function (name) {
+        if (state.filters[name]) { params.push(name + "=" + encodeURIComponent(state.filters[name])); }
+      });
+      if (!state.filters.area) {
+        var b = map.getBounds();
+        var sw = b.getSouthWest(), ne = b.getNorthEast();
+        var west = Math.max(sw.lng, -180), east = Math.min(ne.lng, 180);
+        var south = Math.max(sw.lat, -85), north = Math.min(ne.lat, 85);
+        if (config.system === "gcj02") {  // the view is in GCJ-02; complaints are stored in WGS-84 (~600 m off)
+          west -= 0.01; east += 0.01; south -= 0.01; north += 0.01;
+        }
+        params.push("bbox=" + [west, south, east, north].map(function (v) { return v.toFixed(5); }).join(","));
+      }
+      return params.join("&");
+    }
+
+    function refreshCharts() {
+      if (!chartControl) { return; }
+      var div = chartControl.getContainer();
+      div.hidden = !state.visible.complaints;
+      if (div.hidden) { return; }
+      var seq = ++chartSeq;
+      var q = chartQuery();
+      var get = function (url) {
+        return fetch(url, {headers: {"Accept": "application/json"}})
+          .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); });
+      };
+      Promise.all([get(config.urls.charts.weekly + "?" + q), get(config.urls.charts.categories + "?limit=6&" + q)])
+        .then(function (results) {
+          if (seq !== chartSeq) { return; }  // a newer request won
+          var weekly = results[0], top = results[1];
+          var scope = state.filters.area ? t("forArea") : t("forView");
+          var html = '<div class="shaozi-control-title">' + escapeHtml(t("charts")) + ' <small>(' +
+            escapeHtml(scope) + ")</small></div>";
+          html += '<div class="shaozi-chart-title">' + escapeHtml(t("weekly")) + "</div>";
+          html += weekly.weeks.length
+            ? columnChart(weekly.weeks.map(function (w) { return {label: w.week, value: w.count}; }),
+              {id: "weekly", title: t("weekly")})
+            : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
+          html += '<div class="shaozi-chart-title">' + escapeHtml(t("topCategories")) + " · " + escapeHtml(t("total")) +
+            " " + fmt(top.total) + "</div>";
+          html += top.categories.length
+            ? barChart(top.categories.map(function (c) { return {label: c.name, value: c.count}; }),
+              {id: "categories", title: t("topCategories")})
+            : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
+          div.innerHTML = html;
+          document.body.setAttribute("data-chart-weekly", String(weekly.weeks.reduce(function (a, w) {
+            return a + w.count; }, 0)));
+          document.body.setAttribute("data-chart-total", String(top.total));
+        })
+        .catch(function () { if (seq === chartSeq) { notice(pick({zh: "图表加载失败", en: "charts failed to load"})); } });
+    }
+
+    function scheduleCharts() {
+      if (chartTimer) { clearTimeout(chartTimer); }
+      chartTimer = setTimeout(refreshCharts, 300);
     }
 
     var SystemControl = L.Control.extend({
@@ -544,6 +772,7 @@
       renderLegend();
       renderFilters();
       renderSystem();
+      if (chartControl && !chartControl.getContainer().hidden) { scheduleCharts(); }
     }
 
     var langButton = document.getElementById("shaozi-lang");
@@ -590,7 +819,9 @@
       return html;
     }
 
+    var featureClick = null;
     map.on("click", function (e) {
+      if (featureClick && e.originalEvent === featureClick) { return; }
       var lon = e.latlng.lng.toFixed(7), lat = e.latlng.lat.toFixed(7);
       var popup = L.popup({maxWidth: 360}).setLatLng(e.latlng).setContent(escapeHtml(t("lookingUp"))).openOn(map);
       var url = config.urls.jurisdiction + "?lon=" + lon + "&lat=" + lat + "&crs=" + config.system +
@@ -617,6 +848,7 @@
       loadLabels(cfg);
     });
     loadAreaChoices();
+    loadCatalogue();
 
     map.on("overlayadd overlayremove", function (e) {
       config.layers.forEach(function (cfg) {
@@ -625,8 +857,10 @@
       syncLabels();
       renderLegend();
       writeHash();
+      scheduleCharts();
     });
     map.on("moveend", writeHash);
+    map.on("moveend", function () { if (!state.filters.area) { scheduleCharts(); } });
     map.on("zoomend", syncLabels);
     global.addEventListener("hashchange", function () {
       if (location.hash === lastHash) { return; }
@@ -644,6 +878,7 @@
     applyLang();
     syncLabels();
     writeHash();
+    scheduleCharts();
     return shaozi;
   }
 

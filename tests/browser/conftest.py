@@ -224,3 +224,44 @@ def analysis_demo(django_db_setup, django_db_blocker):
     yield {"fix_plan": ids[0], "dispute": ids[1]}
     with django_db_blocker.unblock():
         in_thread(teardown, *ids)
+
+
+BROWSER_COMPLAINT_PREFIX = "browser-test-"
+
+
+@pytest.fixture(scope="package")
+def browser_complaints(django_db_setup, django_db_blocker):
+    """400 complaints around 天安门 (±1.5 km), committed for the server thread and removed afterwards: three
+    categories under two top-level items, four statuses, March–April 2024 (local time)."""
+    import datetime as dt
+
+    from django.contrib.gis.geos import Point
+
+    from complaints.deadlines import LOCAL_TZ
+    from complaints.models import Category, Complaint
+
+    def setup():
+        Complaint.objects.filter(external_id__startswith=BROWSER_COMPLAINT_PREFIX).delete()
+        leaves = [Category.objects.get(code=c) for c in ("010101", "010102", "030101")]
+        statuses = ["dispatched", "in_progress", "closed", "closed"]
+        Complaint.objects.bulk_create(
+            Complaint(
+                external_id=f"{BROWSER_COMPLAINT_PREFIX}{i}",
+                received_at=dt.datetime(2024, 3, 1, 10, tzinfo=LOCAL_TZ) + dt.timedelta(hours=3 * i),
+                category=leaves[i % 3],
+                location=Point(116.3913 + ((i * 37) % 301 - 150) / 10000, 39.9075 + ((i * 53) % 301 - 150) / 10000),
+                status=statuses[i % 4],
+                district_code="110101",
+                street_code="110101001",
+            )
+            for i in range(400)
+        )
+
+    def teardown():
+        Complaint.objects.filter(external_id__startswith=BROWSER_COMPLAINT_PREFIX).delete()
+
+    with django_db_blocker.unblock():
+        in_thread(setup)
+    yield 400
+    with django_db_blocker.unblock():
+        in_thread(teardown)

@@ -60,6 +60,7 @@ def test_page_loads_from_localhost_only_without_console_errors(open_page):
         "topology",
         "repeat-places",
         "disputes",
+        "complaints",
     ]
     for layer_id in ["streets", "districts"]:
         wait_loaded(page, layer_id)
@@ -85,7 +86,7 @@ def test_page_loads_from_localhost_only_without_console_errors(open_page):
 EMPTY_IN_DEMO = {"topology"}
 
 
-def test_each_layer_toggles_on_and_draws_features(open_page, analysis_demo):
+def test_each_layer_toggles_on_and_draws_features(open_page, analysis_demo, browser_complaints):
     page, log = open_page("/#map=11/39.91000/116.39000&layers=", user="admin")
     for layer_id in layer_ids(page):
         assert not on_map(page, layer_id)
@@ -242,4 +243,91 @@ def test_a_gcj02_basemap_shifts_every_overlay_and_the_map_says_so(open_page, map
     assert expected["street"]["name"] in popup.inner_text()
     assert any("/api/v1/jurisdiction" in url and "crs=gcj02" in url for url in log.requests)
     screenshot(page, "planner-map-gcj02.png")
+    log.assert_clean()
+
+
+def test_complaint_filters_change_the_complaint_tiles_and_the_charts(open_page, browser_complaints):
+    page, log = open_page("/#map=13/39.90750/116.39130&layers=complaints")
+    wait_loaded(page, "complaints")
+    page.wait_for_function("Number(document.body.getAttribute('data-catalogue')) > 0")
+    page.wait_for_function("document.body.getAttribute('data-chart-total') !== null")
+    hexagons = drawn(page, "complaints")
+    assert hexagons > 0
+    assert page.locator('svg[data-chart="weekly"] rect.shaozi-bar').count() > 0
+    assert page.locator('svg[data-chart="categories"] rect.shaozi-bar').count() == 3
+    total = int(page.evaluate("document.body.getAttribute('data-chart-total')"))
+    assert total >= browser_complaints  # the visible map holds all of them (and any other committed ones)
+
+    # Status: the tiles are asked again with the filter, the charts count only closed complaints.
+    requested = len(log.tile_requests("complaints"))
+    before = loads(page, "complaints")
+    page.locator('select[name="shaozi-status"]').select_option("closed")
+    wait_loaded(page, "complaints", before)
+    new_urls = log.tile_requests("complaints")[requested:]
+    assert new_urls and all("status=closed" in url for url in new_urls)
+    assert hash_params(page)["status"] == "closed"
+    page.wait_for_function("n => Number(document.body.getAttribute('data-chart-total')) < n", arg=total)
+    closed = int(page.evaluate("document.body.getAttribute('data-chart-total')"))
+    assert closed < total
+
+    # Category, cascading: 大类 01 offers its 中类, and 0101 narrows the tiles again.
+    before = loads(page, "complaints")
+    page.locator('select[name="shaozi-category-1"]').select_option("01")
+    wait_loaded(page, "complaints", before)
+    assert hash_params(page)["category"] == "01"
+    assert page.locator('select[name="shaozi-category-2"] option[value="0101"]').count() == 1
+    before = loads(page, "complaints")
+    page.locator('select[name="shaozi-category-2"]').select_option("0101")
+    wait_loaded(page, "complaints", before)
+    assert hash_params(page)["category"] == "0101"
+    assert any("category=0101" in url and "status=closed" in url for url in log.tile_requests("complaints"))
+    page.wait_for_function("n => Number(document.body.getAttribute('data-chart-total')) < n", arg=closed)
+
+    # A date range empties the view (the test complaints are from March–April 2024).
+    before = loads(page, "complaints")
+    page.locator('input[name="shaozi-from"]').fill("2030-01-01")
+    wait_loaded(page, "complaints", before)
+    assert drawn(page, "complaints") == 0
+    # The permalink carries every filter.
+    params = hash_params(page)
+    assert (params["status"], params["category"], params["from"]) == ("closed", "0101", "2030-01-01")
+    screenshot(page, "planner-map-complaints.png")
+    # Clearing brings the hexagons back.
+    before = loads(page, "complaints")
+    page.locator(".shaozi-clear").click()
+    wait_loaded(page, "complaints", before)
+    assert drawn(page, "complaints") == hexagons
+    log.assert_clean()
+
+
+def test_complaints_are_points_from_zoom_16(open_page, browser_complaints):
+    page, log = open_page("/#map=16/39.90750/116.39130&layers=complaints")
+    wait_loaded(page, "complaints")
+    # One circle per complaint per tile it reaches: a point in a tile's 64-unit buffer is drawn in both tiles.
+    points = drawn(page, "complaints")
+    assert browser_complaints * 0.5 < points < browser_complaints * 1.5
+    log.assert_clean()
+
+
+def test_an_emerging_cell_click_shows_its_trend(open_page, analysis_demo):
+    from hotspots.models import AnalysisRun, EmergingCell
+
+    def series():
+        run = AnalysisRun.objects.filter(layer="emerging", finished_at__isnull=False).latest("finished_at")
+        cells = EmergingCell.objects.filter(run=run)
+        centre = cells.exclude(pattern="none").order_by("id").first().geom.centroid
+        return {c.h3: len(c.z_series) for c in cells}, (centre.y, centre.x)
+
+    lengths, (lat, lon) = in_thread(series)
+    page, log = open_page(f"/#map=14/{lat:.5f}/{lon:.5f}&layers=emerging")
+    wait_loaded(page, "emerging")
+    page.locator(".shaozi-layer-emerging path").first.click(force=True)
+    page.wait_for_function("document.body.getAttribute('data-chart-cell') !== null")
+    h3 = page.evaluate("document.body.getAttribute('data-chart-cell')")
+    assert h3 in lengths
+    popup = page.locator(".leaflet-popup-content")
+    assert h3 in popup.inner_text()
+    assert popup.locator('svg[data-chart="cell"] polyline.shaozi-line').count() == 1
+    assert popup.locator('svg[data-chart="cell"] circle').count() == lengths[h3]
+    screenshot(page, "planner-map-cell-trend.png")
     log.assert_clean()
