@@ -1,5 +1,6 @@
-"""Staff pages (工作人员页面): the dispute queue, a dispute with its evidence map and ruling form, and the
-printable fix plan. Pages arrange what the selectors return; rulings are posted by the page to the API."""
+"""Staff pages (工作人员页面): the dispute queue, a dispute with its evidence map and ruling form, the
+joint-case board, and the printable fix plan. Pages arrange what the selectors return; rulings are posted by
+the page to the API."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from complaints.selectors import joint_case_links, joint_case_list
 from hotspots.constants import FixKind, FixPlanStatus
 from jurisdictions.constants import DisputeStatus
+from jurisdictions.permissions import scope_for
 
 from .selectors import dispute_page, dispute_queue, fix_plan_page
 
@@ -72,3 +76,29 @@ def fix_plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "departments": [{k: d.get(k) or "" for k in ("role", "code", "name", "why")} for d in plan.departments],
         },
     )
+
+
+@login_required
+def joint_case_board(request: HttpRequest) -> HttpResponse:
+    """联合办案看板 Joint cases in the user's scope: leads, summoned parties and who has (not) checked in."""
+    status = request.GET.get("status", "open")
+    cases = joint_case_list(scope=scope_for(request.user), status=None if status == "all" else status)
+    now = timezone.now()
+    board = []
+    for case in cases[:200]:
+        parties = [
+            {
+                "party": party,
+                "state": "in" if party.checked_in_at else ("overdue" if party.deadline_at < now else "waiting"),
+            }
+            for party in case.parties.all()
+        ]
+        board.append(
+            {
+                "case": case,
+                "parties": parties,
+                "missing": sum(1 for p in parties if p["state"] != "in"),
+                "links": joint_case_links(case),
+            }
+        )
+    return render(request, "maps/joint_cases.html", {"board": board, "status": status})

@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("disputes/", staff.dispute_list, name="dispute-queue"),
     path("disputes/<int:pk>/", staff.dispute_detail, name="dispute-page"),
+    path("joint-cases/", staff.joint_case_board, name="joint-case-board"),
     path("fix-plans/<int:pk>/", staff.fix_plan_detail, name="fix-plan-page"),
 ]

@@ -220,3 +220,25 @@ def test_production_refuses_demo_accounts(users, settings):
     assert authenticate(username="admin", password="shaozi-demo-2026") is None
     settings.SHAOZI = {**settings.SHAOZI, "ALLOW_DEMO_USERS": True}
     assert authenticate(username="admin", password="shaozi-demo-2026") is not None
+
+
+def test_a_dispute_opened_from_a_verdict_that_needs_review(users):
+    # A GPS fix on the 西城/丰台 line with a wide circle: the verdict asks for review, staff open a dispute from it.
+    point = Building.objects.get(code="SYN-B-0001").geom.point_on_surface
+    verdict = jurisdiction_lookup(point=Point(point.x + 0.0004, point.y, srid=4326), accuracy_m=120)
+    assert verdict.needs_review
+    response = as_user(users["guangwai"]).post(
+        reverse("dispute-list"),
+        {
+            "title": "定位误差圆跨界",
+            "point": {"type": "Point", "coordinates": [point.x + 0.0004, point.y]},
+            "accuracy_m": 120,
+            "origin": "review",
+            "origin_ref": "complaint:42",
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    props = response.json()["properties"]
+    assert props["origin"] == "review" and props["origin_ref"] == "complaint:42"
+    assert props["evidence"]["uncertainty"]

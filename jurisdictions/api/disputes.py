@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from config.api import ApiError
 from jurisdictions import disputes as dispute_services
 from jurisdictions import selectors
-from jurisdictions.constants import DisputeStatus, Role
+from jurisdictions.constants import DisputeOrigin, DisputeStatus, Role
 from jurisdictions.models import AuditEntry, Building, Dispute, Rule
 from jurisdictions.permissions import require_role, scope_for
 from jurisdictions.services import RuleError, rule_create
@@ -90,6 +90,11 @@ class DisputeOpenSerializer(serializers.Serializer):
     contested_codes = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=5000)
     origin_ref = serializers.CharField(required=False, allow_blank=True, default="")
+    origin = serializers.ChoiceField(
+        choices=[DisputeOrigin.MANUAL, DisputeOrigin.REVIEW],
+        default=DisputeOrigin.MANUAL,
+        help_text="review: opened from a verdict that needs review (give the complaint as origin_ref)",
+    )
 
 
 class DisputeListView(APIView):
@@ -130,6 +135,7 @@ class DisputeListView(APIView):
             building=building,
             contested_codes=data["contested_codes"],
             accuracy_m=data.get("accuracy_m"),
+            origin=data["origin"],
             origin_ref=data["origin_ref"],
         )
         return Response(dispute_feature(dispute, full=True), status=status.HTTP_201_CREATED)
