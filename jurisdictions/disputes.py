@@ -199,8 +199,8 @@ def dispute_open(
 ) -> Dispute:
     """Open a dispute over a point, a polygon or a building and snapshot its evidence.
 
-    Street or district staff may open one that touches their scope; administrators anywhere. Returns (退单)
-    from complaints come here with origin=return and the complaint as origin_ref.
+    Street or district staff may open one that touches their scope; administrators anywhere. A return (退单)
+    arrives with origin=return and an opaque origin_ref naming what was returned.
     """
     scope = scope_for(by)
     require_role(scope, (Role.STREET, Role.DISTRICT, Role.ADMIN), "发起争议 open a dispute")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
@@ -54,14 +55,19 @@ def box_polygon(box: TileBox) -> Polygon:
     return polygon
 
 
-def parse_level(value: str) -> str:
-    if value not in AreaLevel.values:
-        raise TileError(
-            "invalid_filter",
-            f"级别无效 level must be one of {', '.join(AreaLevel.values)}",
-            {"level": value},
-        )
-    return value
+def choice_parser(name: str, label: str, choices) -> Callable[[str], str]:
+    """A filter parser accepting one of `choices`, refusing anything else with the project's error shape."""
+    allowed = tuple(choices)
+
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise TileError("invalid_filter", f"{label}无效 {name} must be one of {', '.join(allowed)}", {name: value})
+        return value
+
+    return parse
+
+
+parse_level = choice_parser("level", "级别", AreaLevel.values)
 
 
 def parse_at(value: str) -> dt.date:
@@ -154,14 +160,7 @@ def parse_run(value: str) -> int:
     return run
 
 
-def parse_pattern(value: str) -> str:
-    if value not in EmergingPattern.values:
-        raise TileError(
-            "invalid_filter",
-            f"模式无效 pattern must be one of {', '.join(EmergingPattern.values)}",
-            {"pattern": value},
-        )
-    return value
+parse_pattern = choice_parser("pattern", "模式", EmergingPattern.values)
 
 
 def parse_flag(value: str) -> bool:

@@ -135,8 +135,7 @@ def test_rerun_is_idempotent_and_rows_are_dispatched_like_single_intake(tmp_path
 
 @pytest.mark.django_db
 def test_the_postgis_join_and_the_in_process_resolver_agree(tmp_path, monkeypatch):
-    if bulk._resolver() is None:
-        pytest.skip("jurisdictions.bulk (the in-process resolver) is not installed; only the join runs")
+    assert bulk._resolver() is not None
     rows = good_rows(60, prefix="R")
     path = write_csv(tmp_path / "r.csv", rows)
     complaints_import(source=path)

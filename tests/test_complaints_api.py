@@ -1,7 +1,6 @@
 """The native complaint API: intake by point or address, GeoJSON lists with filters, detail, lifecycle, returns."""
 
 import datetime as dt
-import importlib.util
 
 import pytest
 from django.contrib.auth.models import User
@@ -107,7 +106,6 @@ def gazetteer(django_db_setup, django_db_blocker):
         call_command("gazetteer_demo_load", "--if-empty", verbosity=0)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("geo.geocoding") is None, reason="geo.geocoding (the geocoder) missing")
 @pytest.mark.django_db
 def test_post_with_only_an_address_is_geocoded_and_dispatched(api, gazetteer):
     from geo.geocoding import geocode
