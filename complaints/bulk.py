@@ -15,15 +15,19 @@ computed for the whole batch, either by `jurisdictions.bulk.resolve_points` when
 by one set-based PostGIS join (ST_Covers against the subdivided pieces) — which is also the reference the
 in-process resolver is measured against; then one INSERT … SELECT writes complaints, history and assignments.
 
-Bulk rows get the point verdict (method point / outside; boundary points flagged for review). Rules and
-building footprints need per-point work and are not applied here; repeats are not linked at bulk intake.
+Bulk rows get the engine's verdict. Most get it from geometry (method point / outside; boundary points flagged
+for review); rows inside a building footprint or a rule's area, and rows whose accuracy circle reaches a
+boundary, go through `selectors.jurisdiction_lookup` one by one (`decide_by_engine`), so a straddling building
+gets its lead by share and copies to its co-handlers as at single intake. Repeats are not linked at bulk intake.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import io
+import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -34,11 +38,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg2
+import shapely
+from django.contrib.gis.geos import Point
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from geo import coords
+from jurisdictions import bulk as jurisdictions_bulk
 from jurisdictions.models import Area, AreaPiece, Department, Generation
+from jurisdictions.selectors import jurisdiction_lookup
 
 from .constants import Channel, ImportState, LocationSource, Satisfaction, Status, Urgency
 from .deadlines import WorkCalendar
@@ -97,29 +105,58 @@ def read_chunks(path: Path, fmt: str, batch_size: int) -> Iterator[pd.DataFrame]
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise BulkImportError(f"无法读取 CSV cannot read CSV: {exc}") from exc
         return
-    import pyogrio
+    yield from _spatial_chunks(path, batch_size)
 
-    try:
-        total = pyogrio.read_info(path)["features"]
-    except Exception as exc:  # pyogrio raises several GDAL error types; all mean "unreadable"
-        raise BulkImportError(f"无法读取 cannot read {path.name}: {exc}") from exc
-    for start in range(0, max(total, 0), batch_size):
-        frame = pyogrio.read_dataframe(path, skip_features=start, max_features=batch_size)
-        if frame.crs is not None and not frame.crs.is_geographic:
-            frame = frame.to_crs(4326)
-        geoms = frame.geometry.values
-        kinds = np.asarray(geoms.geom_type, dtype=object)
-        is_point = kinds == "Point"
-        x = np.full(len(frame), np.nan)
-        y = np.full(len(frame), np.nan)
-        x[is_point] = geoms[is_point].x
-        y[is_point] = geoms[is_point].y
-        out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        out = out.astype(object).where(out.notna(), "").astype(str)
-        out["lon"] = np.where(is_point, np.char.mod("%.10f", x), "")
-        out["lat"] = np.where(is_point, np.char.mod("%.10f", y), "")
-        out["_geometry_kind"] = np.where(is_point, "", kinds.astype(str))
-        yield out
+
+def _spatial_chunks(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
+    """GeoJSON / GeoPackage in one streaming pass (Arrow record batches): lon/lat of point geometries in WGS-84,
+    the other columns as text, and `_geometry_kind` naming any geometry that is not a point."""
+    import pyogrio
+    import pyproj
+
+    with contextlib.ExitStack() as stack:
+        try:
+            meta, reader = stack.enter_context(pyogrio.open_arrow(path, batch_size=batch_size, use_pyarrow=True))
+        except Exception as exc:  # pyogrio raises several GDAL error types; all mean "unreadable"
+            raise BulkImportError(f"无法读取 cannot read {path.name}: {exc}") from exc
+        crs = pyproj.CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+        to_wgs84 = None
+        if crs is not None and not crs.is_geographic:
+            to_wgs84 = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+        geometry = meta.get("geometry_name") or "wkb_geometry"
+        for record_batch in reader:
+            table = record_batch.to_pandas()
+            geoms = shapely.from_wkb(table.pop(geometry).to_numpy()) if geometry in table else None
+            n = len(table)
+            kinds = np.asarray(shapely.get_type_id(geoms) if geoms is not None else np.full(n, -1))
+            is_point = kinds == 0
+            x = np.full(n, np.nan)
+            y = np.full(n, np.nan)
+            if is_point.any():
+                x[is_point] = shapely.get_x(geoms[is_point])
+                y[is_point] = shapely.get_y(geoms[is_point])
+                if to_wgs84 is not None:
+                    x[is_point], y[is_point] = to_wgs84.transform(x[is_point], y[is_point])
+            out = table.astype(object).where(table.notna(), "").astype(str)
+            out["lon"] = np.where(is_point, np.char.mod("%.10f", x), "")
+            out["lat"] = np.where(is_point, np.char.mod("%.10f", y), "")
+            names = np.array(GEOMETRY_KINDS, dtype=object)
+            out["_geometry_kind"] = np.where(is_point, "", names[np.clip(kinds + 1, 0, len(names) - 1)])
+            yield out
+
+
+# shapely type ids + 1 (-1, a missing geometry, reads the first entry)
+GEOMETRY_KINDS = (
+    "None",
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
 
 
 # --- validation --------------------------------------------------------------------------------------------------
@@ -308,8 +345,11 @@ def validate(frame: pd.DataFrame, first_row: int, ref: Reference, seen: dict[str
             "gen_id": gen_id,
             "gen_from": gen_from,
             "gen_name": gen_name,
+            "day": local_day.astype(str),
         }
     )
+    for name, _ in VERDICT_COLUMNS:
+        batch.good[name] = None
     return batch
 
 
@@ -369,12 +409,33 @@ RESOLVED_COLUMNS = [
     ("street_name", "text"),
     ("on_boundary", "boolean"),
 ]
+# Set only on rows the full engine decided (rule, building footprint, accuracy circle reaching a boundary).
+ENGINE_COLUMNS = [
+    ("method", "text"),
+    ("lead_code", "text"),
+    ("lead_name", "text"),
+    ("lead_level", "text"),
+    ("co_handlers", "jsonb"),
+    ("verdict", "jsonb"),
+    ("review", "boolean"),
+]
+VERDICT_COLUMNS = RESOLVED_COLUMNS + ENGINE_COLUMNS
 STAGE = "complaints_bulk_stage"
 
 
 NULL = "\\N"
 # Free text goes quoted; codes, enums, numbers and timestamps never hold a comma, quote or newline.
-QUOTED = {"external_id", "description", "address", "gen_name", "district_name", "street_name"}
+QUOTED = {
+    "external_id",
+    "description",
+    "address",
+    "gen_name",
+    "district_name",
+    "street_name",
+    "lead_name",
+    "co_handlers",
+    "verdict",
+}
 
 
 def _csv_values(values: np.ndarray, name: str) -> list[str]:
@@ -391,13 +452,13 @@ def _csv_values(values: np.ndarray, name: str) -> list[str]:
     return [NULL if v is None or v == "" else str(v) for v in items]
 
 
-def copy_text(frame: pd.DataFrame, resolved: bool) -> str:
+def copy_text(frame: pd.DataFrame) -> str:
     """The staging rows as COPY CSV text, built column by column (several times faster than DataFrame.to_csv).
 
     Built in the preparing thread while the previous batch is being written.
     """
     columns = []
-    for name in _stage_names(resolved):
+    for name in STAGE_NAMES:
         values = frame[name].to_numpy()
         if name == "gen_id":
             values = np.where(values >= 0, values.astype(object), None)
@@ -407,12 +468,11 @@ def copy_text(frame: pd.DataFrame, resolved: bool) -> str:
     return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
 
 
-def _stage_names(resolved: bool) -> list[str]:
-    return [n for n, _ in STAGE_COLUMNS] + ([n for n, _ in RESOLVED_COLUMNS] if resolved else [])
+STAGE_NAMES = [n for n, _ in STAGE_COLUMNS + VERDICT_COLUMNS]
 
 
-def _stage(cursor, text: str, resolved: bool) -> None:
-    columns = STAGE_COLUMNS + RESOLVED_COLUMNS
+def _stage(cursor, text: str) -> None:
+    columns = STAGE_COLUMNS + VERDICT_COLUMNS
     # A batch statement is planned once and runs in seconds: JIT compilation would only add to that. A lost
     # commit on a server crash is recovered by re-running the file (idempotent), so the batch need not wait for
     # the WAL flush.
@@ -421,14 +481,15 @@ def _stage(cursor, text: str, resolved: bool) -> None:
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({', '.join(f'{n} {t}' for n, t in columns)}) ON COMMIT DROP"
     )
     cursor.execute(f"TRUNCATE {STAGE}")
-    names = ", ".join(_stage_names(resolved))
+    names = ", ".join(STAGE_NAMES)
     cursor.copy_expert(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", io.StringIO(text))
     # Statistics for the planner: without them the joins below are planned for a guessed size and run far slower.
     cursor.execute(f"ANALYZE {STAGE}")
 
 
 def resolve_in_database(cursor) -> None:
-    """Set district/street on every staged row with one set-based PostGIS join (the reference resolver).
+    """Set district/street on every staged row with one set-based PostGIS join (the reference resolver); rows
+    the full engine decided keep its answer.
 
     The street whose piece covers the point (ST_Covers: on an edge counts), lowest code first when several do
     (a point on a shared edge, flagged `on_boundary`); its parent is the district. Points in no street fall back
@@ -436,7 +497,7 @@ def resolve_in_database(cursor) -> None:
     """
     area, piece, gen = Area._meta.db_table, AreaPiece._meta.db_table, Generation._meta.db_table
     for level in ("street", "district"):
-        only_unresolved = "AND s.district_code IS NULL" if level == "district" else ""
+        only_unresolved = "AND s.district_code IS NULL" if level == "district" else "AND s.method IS NULL"
         cursor.execute(
             f"""
             WITH hits AS (
@@ -471,8 +532,6 @@ def resolve_in_database(cursor) -> None:
 def resolve_in_process(frame: pd.DataFrame, resolve_points) -> pd.DataFrame:
     """Fill district/street columns with the in-process resolver, one call per boundary generation."""
     out = frame.copy()
-    for column, _ in RESOLVED_COLUMNS:
-        out[column] = None
     for gen_from in out["gen_from"].unique():
         if not gen_from:
             continue
@@ -493,6 +552,60 @@ def resolve_in_process(frame: pd.DataFrame, resolve_points) -> pd.DataFrame:
     return out
 
 
+def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation]) -> pd.DataFrame:
+    """Give rows the full engine's verdict (selectors.jurisdiction_lookup) where geometry alone may be wrong.
+
+    That is where a jurisdiction rule or a building footprint covers the point (they decide before geometry: a
+    straddling building's lead by largest share, with co-handlers), and where the accuracy circle reaches a
+    boundary (fractions per street, review below the threshold). Every other row keeps the geometric verdict,
+    which is what the engine would answer for it. These rows are few; each costs one engine call.
+    """
+    lon = frame["lon"].to_numpy(dtype=float)
+    lat = frame["lat"].to_numpy(dtype=float)
+    accuracy = frame["accuracy_m"].to_numpy(dtype=float)
+    full = jurisdictions_bulk.full_engine_mask(lon=lon, lat=lat, any_date=True)
+    if np.isfinite(accuracy).any():
+        gen_ids = frame["gen_id"].to_numpy()
+        for gen_id in np.unique(gen_ids[np.isfinite(accuracy)]):
+            mask = gen_ids == gen_id
+            full[mask] |= jurisdictions_bulk.circle_reaches_boundary(
+                lon=lon[mask], lat=lat[mask], radius_m=accuracy[mask], generation=generations.get(int(gen_id))
+            )
+    rows = np.flatnonzero(full)
+    if not len(rows):
+        return frame
+    values: dict[str, list] = {name: [] for name, _ in VERDICT_COLUMNS}
+    for i in rows.tolist():
+        verdict = jurisdiction_lookup(
+            point=Point(lon[i], lat[i], srid=4326),
+            at=dt.date.fromisoformat(frame["day"].iat[i]),
+            accuracy_m=float(accuracy[i]) if np.isfinite(accuracy[i]) and accuracy[i] > 0 else None,
+            input={"lon": frame["in_lon"].iat[i], "lat": frame["in_lat"].iat[i], "crs": frame["in_crs"].iat[i]},
+        ).as_dict()
+        district, street, lead = verdict["district"] or {}, verdict["street"] or {}, verdict["lead"] or {}
+        for name, value in (
+            ("district_code", district.get("code")),
+            ("district_name", district.get("name")),
+            ("street_code", street.get("code")),
+            ("street_name", street.get("name")),
+            ("on_boundary", bool(verdict["on_boundary"])),
+            ("method", verdict["method"]),
+            ("lead_code", lead.get("code")),
+            ("lead_name", lead.get("name")),
+            ("lead_level", lead.get("level")),
+            ("co_handlers", json.dumps(verdict["co_handlers"], ensure_ascii=False)),
+            ("verdict", json.dumps(verdict, ensure_ascii=False)),
+            ("review", bool(verdict["needs_review"])),
+        ):
+            values[name].append(value)
+    out = frame.copy()
+    for name, column in values.items():
+        if name == "on_boundary":
+            out[name] = out[name].astype(object)
+        out.iloc[rows, out.columns.get_loc(name)] = pd.Series(column, dtype=object).to_numpy()
+    return out
+
+
 def _insert(cursor, bulk_import_id: int, by: str) -> int:
     """One statement: complaints (skipping known external ids), their first history row and assignments."""
     complaint, history = Complaint._meta.db_table, StatusChange._meta.db_table
@@ -505,9 +618,10 @@ def _insert(cursor, bulk_import_id: int, by: str) -> int:
         f"""
         WITH src AS (
             SELECT s.*,
-                   COALESCE(s.street_code, s.district_code) AS area_code,
-                   COALESCE(s.street_name, s.district_name) AS area_name,
-                   CASE WHEN s.street_code IS NOT NULL THEN 'street'
+                   COALESCE(s.lead_code, s.street_code, s.district_code) AS area_code,
+                   COALESCE(s.lead_name, s.street_name, s.district_name) AS area_name,
+                   CASE WHEN s.lead_code IS NOT NULL THEN s.lead_level
+                        WHEN s.street_code IS NOT NULL THEN 'street'
                         WHEN s.district_code IS NOT NULL THEN 'district' END AS area_level,
                    dep.id AS department_id, dep.code AS department_code, dep.name AS department_name
               FROM {STAGE} s
@@ -523,8 +637,9 @@ def _insert(cursor, bulk_import_id: int, by: str) -> int:
                    COALESCE(NULLIF(src.status, ''),
                             CASE WHEN src.area_code IS NOT NULL OR src.department_id IS NOT NULL
                                  THEN 'dispatched' ELSE 'received' END) AS final_status,
-                   CASE WHEN src.district_code IS NULL THEN 'outside' ELSE 'point' END AS method,
-                   (src.district_code IS NULL OR src.on_boundary) AS review
+                   COALESCE(src.method, CASE WHEN src.district_code IS NULL THEN 'outside' ELSE 'point' END)
+                       AS final_method,
+                   COALESCE(src.review, src.district_code IS NULL OR src.on_boundary) AS final_review
               FROM src
         ), ins AS (
             INSERT INTO {complaint} (
@@ -536,22 +651,25 @@ def _insert(cursor, bulk_import_id: int, by: str) -> int:
             SELECT p.external_id, p.channel, p.received_at, p.category_id, p.urgency, p.description, p.address,
                    ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326), p.location_source, p.in_crs, p.in_lon, p.in_lat,
                    p.accuracy_m, p.confidence,
-                   -- Bulk rows keep only what the columns cannot say; the full verdict is rebuilt from the columns
-                   -- on read (selectors.complaint_verdict). Building a JSON document per row cost more than the
-                   -- rest of the insert.
-                   CASE WHEN p.on_boundary THEN '{{"bulk": true, "on_boundary": true}}'::jsonb
+                   -- Rows decided by geometry keep only what the columns cannot say; their verdict is rebuilt
+                   -- from the columns on read (selectors.complaint_verdict). Building a JSON document per row
+                   -- cost more than the rest of the insert. Rows the full engine decided keep its verdict.
+                   CASE WHEN p.verdict IS NOT NULL THEN p.verdict || '{{"bulk": true}}'::jsonb
+                        WHEN p.on_boundary THEN '{{"bulk": true, "on_boundary": true}}'::jsonb
                         ELSE '{{"bulk": true}}'::jsonb END,
-                   p.method, COALESCE(p.gen_name, ''), COALESCE(p.district_code, ''), COALESCE(p.district_name, ''),
+                   p.final_method, COALESCE(p.gen_name, ''),
+                   COALESCE(p.district_code, ''), COALESCE(p.district_name, ''),
                    COALESCE(p.street_code, ''), COALESCE(p.street_name, ''),
                    COALESCE(p.area_code, p.department_code, ''), COALESCE(p.area_name, p.department_name, ''),
-                   p.review, p.final_status, p.deadline_at, NULL, NULL, COALESCE(p.satisfaction, ''), '{{}}'::jsonb,
+                   p.final_review, p.final_status, p.deadline_at, NULL, NULL, COALESCE(p.satisfaction, ''),
+                   '{{}}'::jsonb,
                    %(import_id)s, now(), now()
               FROM prepared p
             ON CONFLICT (external_id) DO NOTHING
             RETURNING id, external_id, status, received_at
         ), joined AS (
             SELECT ins.id, ins.status, ins.received_at, p.area_code, p.area_name, p.area_level,
-                   p.department_id, p.department_name
+                   p.department_id, p.department_name, p.co_handlers, p.lead_code IS NOT NULL AS engine_lead
               FROM ins JOIN prepared p ON p.external_id = ins.external_id
         ), history AS (
             INSERT INTO {history} (complaint_id, from_status, to_status, at, by, note)
@@ -561,8 +679,15 @@ def _insert(cursor, bulk_import_id: int, by: str) -> int:
                                       first_receiver, created_at, ended_at, note)
             SELECT id, 'lead', area_code, area_level, NULL, area_name,
                    CASE WHEN status IN ('resolved', 'closed') THEN 'ended' ELSE 'active' END, true, now(), NULL,
-                   CASE WHEN area_level = 'district' THEN '属地兜底 district takes it' ELSE '' END
+                   CASE WHEN area_level = 'district' AND NOT engine_lead THEN '属地兜底 district takes it' ELSE '' END
               FROM joined WHERE area_code IS NOT NULL
+        ), co_handlers AS (
+            INSERT INTO {assignment} (complaint_id, role, area_code, area_level, department_id, unit_name, state,
+                                      first_receiver, created_at, ended_at, note)
+            SELECT j.id, 'co_handler', co->>'code', co->>'level', NULL, co->>'name',
+                   CASE WHEN j.status IN ('resolved', 'closed') THEN 'ended' ELSE 'active' END, false, now(), NULL, ''
+              FROM joined j CROSS JOIN LATERAL jsonb_array_elements(j.co_handlers) co
+             WHERE j.co_handlers IS NOT NULL AND j.area_code IS NOT NULL AND co->>'code' <> j.area_code
         ), departments AS (
             INSERT INTO {assignment} (complaint_id, role, area_code, area_level, department_id, unit_name, state,
                                       first_receiver, created_at, ended_at, note)
@@ -591,6 +716,7 @@ class Prepared:
 def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterator[Prepared]:
     """Validation, conversion, resolution and COPY text for each chunk (no writes: it may run in a thread)."""
     resolve_points = _resolver()
+    generations = {g.pk: g for g in ref.generations}
     seen: dict[str, int] = {}
     next_row = 1
     for chunk in chunks:
@@ -599,9 +725,11 @@ def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterato
         batch = validate(chunk.reset_index(drop=True), next_row, ref, seen)
         next_row += len(chunk)
         resolved = resolve_points is not None
-        if resolved and len(batch.good):
-            batch.good = resolve_in_process(batch.good, resolve_points)
-        text = copy_text(batch.good, resolved) if len(batch.good) else ""
+        if len(batch.good):
+            if resolved:
+                batch.good = resolve_in_process(batch.good, resolve_points)
+            batch.good = decide_by_engine(batch.good, generations)
+        text = copy_text(batch.good) if len(batch.good) else ""
         yield Prepared(len(chunk), batch, resolved, text)
 
 
@@ -678,7 +806,7 @@ def _write(
         with transaction.atomic():
             with connection.cursor() as wrapper:
                 cursor = wrapper.cursor
-                _stage(cursor, text if text is not None else copy_text(frame, resolved), resolved)
+                _stage(cursor, text if text is not None else copy_text(frame))
                 if not resolved:
                     resolve_in_database(cursor)
                 if scope_prefix:
@@ -704,6 +832,7 @@ def complaints_import(
     by: Any = None,
     progress: Progress | None = None,
     source_name: str | None = None,
+    overlap: bool = True,
 ) -> BulkImport:
     """Import a complaint file batch by batch (each batch all-or-nothing); returns the import with its counts.
 
@@ -712,6 +841,10 @@ def complaints_import(
     status, satisfaction optional. `crs` is the default for rows without their own. Bad rows are listed in
     `BulkRowError` by row number. Allowed to api clients and administrators (anywhere), and to district and
     street staff, whose rows outside their area are reported as bad rows ("scope"); `by=None` is the system.
+
+    With `overlap` (the default) the next batch is prepared in a thread, on its own database connection, while
+    this one is written; without it everything runs on the caller's connection, so the engine also sees rules
+    or buildings the caller wrote in a transaction not yet committed.
     """
     scope_prefix = bulk_scope(by)
     path = Path(source)
@@ -730,7 +863,8 @@ def complaints_import(
     )
     ref = Reference.load(crs=crs, by=who)
     try:
-        for ready in ahead(prepare(read_chunks(path, fmt, batch_size), fmt, ref)):
+        prepared = prepare(read_chunks(path, fmt, batch_size), fmt, ref)
+        for ready in ahead(prepared) if overlap else prepared:
             batch = ready.batch
             with transaction.atomic():
                 created = 0

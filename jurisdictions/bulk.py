@@ -199,25 +199,81 @@ def resolve_points(*, lon, lat, at: dt.date | None = None, generation: Generatio
     return BulkResolution(generation, built.table, label, count)
 
 
-def full_engine_mask(*, lon, lat, at: dt.date | None = None) -> np.ndarray:
+def full_engine_mask(*, lon, lat, at: dt.date | None = None, any_date: bool = False) -> np.ndarray:
     """True where a jurisdiction rule or a building footprint covers the point (ST_Covers, as the engine).
 
     Those points are decided by rule or building before geometry, so callers send them through
-    `selectors.jurisdiction_lookup`; every other point's verdict is the geometric one.
+    `selectors.jurisdiction_lookup`; every other point's verdict is the geometric one. Rules count when valid on
+    `at` (today by default), or on any day with `any_date` (for points received over a span of days).
     """
     at = at or dt.date.today()
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
+    rules = Rule.objects.all() if any_date else Rule.objects.valid_on(at)
     places = [bytes(w) for w in Building.objects.annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)]
     places += [
-        bytes(w)
-        for w in Rule.objects.valid_on(at)
-        .filter(geom__isnull=False)
-        .annotate(wkb=AsWKB("geom"))
-        .values_list("wkb", flat=True)
+        bytes(w) for w in rules.filter(geom__isnull=False).annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)
     ]
     if not places:
         return np.zeros(len(lon), dtype=bool)
     index = PointIndex(shapely.from_wkb(places), np.zeros(len(places), np.int64), cells=1 << 16)
     label, _ = index.query(lon, lat)
     return label >= 0
+
+
+# Boundary lines are cut into runs of this many vertices so the tree's boxes stay small.
+_RUN_VERTICES = 64
+# Metres per degree of latitude (the smaller of the two axes on the spheroid, so dividing by it over-states).
+_METRES_PER_DEGREE = 110_574.0
+_boundary_trees: OrderedDict[tuple, shapely.STRtree] = OrderedDict()
+
+
+def _boundary_tree(generation: Generation) -> shapely.STRtree:
+    """Street and district outlines of a generation as short line runs in an STRtree (kept per fingerprint)."""
+    key = _fingerprint(generation)
+    with _cache_lock:
+        tree = _boundary_trees.get(key)
+        if tree is not None:
+            _boundary_trees.move_to_end(key)
+            return tree
+        blobs = [bytes(w) for w in _areas(generation).annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)]
+        rings = shapely.get_rings(shapely.get_parts(shapely.from_wkb(blobs))) if blobs else np.empty(0, dtype=object)
+        runs = []
+        for ring in rings:
+            xy = shapely.get_coordinates(ring)
+            for start in range(0, max(len(xy) - 1, 1), _RUN_VERTICES):
+                part = xy[start : start + _RUN_VERTICES + 1]
+                if len(part) >= 2:
+                    runs.append(shapely.linestrings(part))
+        tree = shapely.STRtree(runs)
+        _boundary_trees[key] = tree
+        while len(_boundary_trees) > _CACHE_SIZE:
+            _boundary_trees.popitem(last=False)
+        return tree
+
+
+def circle_reaches_boundary(*, lon, lat, radius_m, generation: Generation | None) -> np.ndarray:
+    """True where a circle of `radius_m` around the point may reach a street or district boundary of
+    `generation` (NaN or 0 radius: no circle, False).
+
+    Only those points need the engine's circle fractions (`selectors.circle_fractions`); a circle that stays
+    inside one area gives the point's own verdict. Conservative: the metre radius becomes degrees on the
+    longer axis at the point's latitude, plus 1 %, so a point is sometimes sent to the engine needlessly, never
+    kept from it wrongly.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    radius = np.nan_to_num(np.asarray(radius_m, dtype=np.float64), nan=0.0)
+    out = np.zeros(len(lon), dtype=bool)
+    with_circle = np.flatnonzero((radius > 0) & np.isfinite(lon) & np.isfinite(lat))
+    if generation is None or not len(with_circle):
+        return out
+    tree = _boundary_tree(generation)
+    if not len(tree):
+        return out
+    cos_lat = np.maximum(np.cos(np.radians(np.abs(lat[with_circle]))), 0.01)
+    degrees = radius[with_circle] * 1.01 / (_METRES_PER_DEGREE * cos_lat)
+    points = shapely.points(lon[with_circle], lat[with_circle])
+    hits = tree.query(points, predicate="dwithin", distance=degrees)
+    out[with_circle[np.unique(hits[0])]] = True
+    return out

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import shapely
 from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
@@ -24,11 +25,12 @@ from complaints.models import Assignment, BulkImport, Complaint, StatusChange
 from complaints.selectors import complaint_verdict
 from geo import coords
 from jurisdictions.demo import DEMO_API_TOKEN, demo_users_create
-from jurisdictions.models import Area
+from jurisdictions.models import Area, Building
 from jurisdictions.selectors import jurisdiction_lookup
+from jurisdictions.services import rule_create
 
 LUGU = "110107011"
-COLUMNS = ["external_id", "received_at", "category", "lon", "lat", "crs", "status", "description"]
+COLUMNS = ["external_id", "received_at", "category", "lon", "lat", "crs", "status", "description", "accuracy_m"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -277,3 +279,64 @@ def test_killing_an_import_leaves_no_partial_batch_and_a_rerun_finishes_it(
             if "process" in locals() and process.poll() is None:
                 process.kill()
             cleanup()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "postgis-join"])
+def test_rows_in_buildings_rules_and_wide_circles_get_the_full_engine_verdict(tmp_path, monkeypatch, in_process):
+    """A row in a straddling building is led by the larger share with a copy to the other street; a rule's area
+    is decided by the rule; an accuracy circle over a boundary gets fractions; elsewhere geometry decides."""
+    if not in_process:
+        monkeypatch.setattr(bulk, "_resolver", lambda: None)
+    building = Building.objects.get(code="SYN-B-0001")
+    in_building = building.geom.point_on_surface
+    lugu = Area.objects.current(dt.date(2025, 6, 1)).get(code=LUGU)
+    lugu_shape = shapely.from_wkb(bytes(lugu.geom.wkb))
+    # A point 30 m inside 鲁谷's edge (a 200 m circle crosses it) and one at 鲁谷's deepest point (it does not).
+    deep, edge_xy = shapely.maximum_inscribed_circle(lugu_shape).coords
+    near_edge = shapely.line_interpolate_point(shapely.LineString([edge_xy, deep]), 30 / 111_000)
+    rule_spot = shapely.Point(deep).buffer(0.001)
+    other = next(a for a in Area.objects.current(dt.date(2025, 6, 1)).filter(parent__code="110107") if a.code != LUGU)
+    rule_create(
+        lead_code=other.code,
+        geom=GEOSGeometry(rule_spot.wkt, srid=4326),
+        valid_from=dt.date(2025, 6, 10),
+        reason="测试规则 test rule",
+        author="test",
+    )
+    rows = good_rows(6, prefix="E")
+    spots = {
+        0: (in_building.x, in_building.y, ""),
+        1: (near_edge.x, near_edge.y, "200"),
+        2: (deep[0], deep[1], "200"),
+        3: (deep[0], deep[1], ""),  # received 2025-06-04: before the rule
+        4: (deep[0], deep[1], ""),  # received 2025-06-05 … set below to after the rule
+    }
+    for i, (x, y, accuracy) in spots.items():
+        rows[i].update(lon=f"{x:.9f}", lat=f"{y:.9f}", accuracy_m=accuracy, category="020101")
+    rows[4]["received_at"] = "2025-06-20T10:00:00+08:00"
+    # Not overlapped: the preparing thread's own connection would not see the rule made in this test's transaction.
+    complaints_import(source=write_csv(tmp_path / "engine.csv", rows), batch_size=4, overlap=False)
+
+    def stored(i):
+        return Complaint.objects.get(external_id=rows[i]["external_id"])
+
+    for i in range(6):
+        complaint = stored(i)
+        day = dt.datetime.fromisoformat(rows[i]["received_at"]).date()
+        accuracy = float(rows[i]["accuracy_m"]) if rows[i].get("accuracy_m") else None
+        expected = jurisdiction_lookup(point=complaint.location, at=day, accuracy_m=accuracy).as_dict()
+        verdict = complaint_verdict(complaint)
+        assert verdict["method"] == expected["method"], i
+        assert verdict["lead"] == expected["lead"] and verdict["co_handlers"] == expected["co_handlers"], i
+        assert complaint.lead_code == expected["lead"]["code"] and complaint.needs_review == expected["needs_review"]
+        assignments = set(Assignment.objects.filter(complaint=complaint).values_list("role", "area_code"))
+        assert ("lead", expected["lead"]["code"]) in assignments
+        assert {code for role, code in assignments if role == "co_handler"} == {
+            c["code"] for c in expected["co_handlers"]
+        }
+    assert stored(0).verdict_method == "building" and stored(0).verdict["building"]["code"] == "SYN-B-0001"
+    assert len(stored(0).verdict["co_handlers"]) == 1
+    assert stored(1).verdict_method == "uncertain" and len(stored(1).verdict["candidates"]) >= 2
+    assert stored(2).verdict_method == "point" and stored(2).lead_code == LUGU
+    assert stored(3).lead_code == LUGU and stored(4).verdict_method == "rule" and stored(4).lead_code == other.code
