@@ -48,6 +48,7 @@ from jurisdictions import bulk as jurisdictions_bulk
 from jurisdictions.models import Area, AreaPiece, Department, Generation
 from jurisdictions.selectors import jurisdiction_lookup
 
+from . import cells
 from .constants import Channel, ImportState, LocationSource, Satisfaction, Status, Urgency
 from .deadlines import WorkCalendar
 from .models import Assignment, BulkImport, BulkRowError, Category, Complaint, StatusChange
@@ -886,6 +887,8 @@ def complaints_import(
         )
         raise
     BulkImport.objects.filter(pk=record.pk).update(state=ImportState.FINISHED, finished_at=timezone.now())
+    # The map's hexagon counts take the new rows in one pass now, rather than at the next map request.
+    cells.cells_fold()
     record.refresh_from_db()
     return record
 

@@ -402,3 +402,31 @@ class JointTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.text[:30]}"
+
+
+class ComplaintCell(models.Model):
+    """Complaints received in one map hexagon over one day, month or year, per zoom (see complaints/cells.py)."""
+
+    zoom = models.PositiveSmallIntegerField()
+    period = models.PositiveSmallIntegerField(help_text="0 day, 1 month, 2 year")
+    i = models.IntegerField()
+    j = models.IntegerField()
+    day = models.DateField(help_text="the day, or the first day of the month or year")
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the read path: a tile reads, per period, its hexagons' (i, j) and a range of days, and n, from
+            # this index alone.
+            models.UniqueConstraint(
+                fields=["zoom", "period", "i", "j", "day"], include=["n"], name="complaint_cell_key"
+            ),
+        ]
+
+
+class ComplaintCellChange(models.Model):
+    """A complaint counted in (+1) or out (−1) of the hexagon counts, written by triggers, folded by cells_fold."""
+
+    location = models.PointField(srid=4326, spatial_index=False)
+    received_at = models.DateTimeField()
+    sign = models.SmallIntegerField()

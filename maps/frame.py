@@ -354,13 +354,22 @@ def complaint_layer() -> MapLayer:
 
 
 def point_layers() -> list[MapLayer]:
-    """Topology findings, repeat places and open disputes, above the boundaries."""
+    """Topology findings, repeat places, open disputes and joint cases, above the boundaries."""
     topology_style = {"color": "#d500f9", "weight": 3, "fill": True, "fillColor": "#d500f9", "fillOpacity": 0.5}
     chronic = {"radius": 6, "color": "#7f0000", "weight": 1.5, "fill": True, "fillColor": "#e53935", "fillOpacity": 0.8}
     repeat = {"radius": 4, "color": "#8d6e63", "weight": 1, "fill": True, "fillColor": "#ffb74d", "fillOpacity": 0.7}
     disputed = {"radius": 8, "color": "#000", "weight": 2, "fill": True, "fillColor": "#ffeb3b", "fillOpacity": 0.9}
     review = {"radius": 8, "color": "#000", "weight": 2, "fill": True, "fillColor": "#ff5722", "fillOpacity": 0.9}
     dispute_status = {"open": ["待处理", "open"], "under_review": ["审理中", "under review"]}
+    joint = {"radius": 7, "color": "#1a237e", "weight": 2, "fill": True, "fillColor": "#7986cb", "fillOpacity": 0.9}
+    joint_ready = {
+        "radius": 7,
+        "color": "#1a237e",
+        "weight": 2,
+        "fill": True,
+        "fillColor": "#43a047",
+        "fillOpacity": 0.9,
+    }
     return [
         MapLayer(
             id="topology",
@@ -437,6 +446,38 @@ def point_layers() -> list[MapLayer]:
             links=(
                 ("/disputes/{id}/", "争议页", "dispute page"),
                 (reverse("dispute-detail", kwargs={"pk": 0}).replace("/0", "/{id}"), "接口对象", "API object"),
+            ),
+        ),
+        MapLayer(
+            id="joint-cases",
+            title_zh="联合办案",
+            title_en="Joint cases",
+            tile_layer=None,
+            geojson=reverse("map-joint-cases"),
+            style=joint,
+            style_by="complete",
+            styles={"true": joint_ready, "false": joint},
+            legend=(
+                LegendRow("尚有单位未报到", "parties still to check in", joint),
+                LegendRow("各方均已报到", "every party checked in", joint_ready),
+            ),
+            show=False,
+            z_index=9,
+            api=reverse("map-joint-cases"),
+            needs_login=True,
+            note_zh="登录后显示你参与的进行中案件；画在关联诉求处，无关联诉求则在牵头街道",
+            note_en="after login, open cases you take part in; drawn at linked complaints, else in the lead areas",
+            popup_title="title",
+            popup=(
+                PopupRow("leads", "牵头单位", "leads"),
+                PopupRow("checked_in", "已报到", "checked in"),
+                PopupRow("parties", "应报到", "summoned"),
+                PopupRow("complaints", "关联诉求", "linked complaints"),
+                PopupRow("created", "吹哨时间", "whistle blown"),
+            ),
+            links=(
+                ("/joint-cases/", "联合办案看板", "joint case board"),
+                (reverse("joint-case-detail", kwargs={"pk": 0}).replace("/0", "/{id}"), "接口对象", "API object"),
             ),
         ),
     ]

@@ -286,3 +286,55 @@ def chart_cell(*, h3: str, run_id: int | None = None) -> dict | None:
         "trend_p": cell.trend_p,
         "steps": steps,
     }
+
+
+def joint_case_features(*, user, status: str | None = "open") -> dict:
+    """联合办案 The joint cases the user takes part in (all for city-wide roles) as a GeoJSON FeatureCollection.
+
+    A case has no place of its own: it is drawn at its linked complaints (a MultiPoint), or, without any, at a
+    point inside each lead area of the boundaries in force. Properties: id, title, status, leads, parties summoned
+    and checked in, created time (local), linked complaints.
+    """
+    from complaints.selectors import joint_case_list
+
+    cases = list(joint_case_list(scope=scope_for(user), status=status))
+    complaint_ids = {pk for case in cases for pk in case.complaint_ids}
+    lead_codes = {code for case in cases for code in case.lead_codes}
+    located = dict(Complaint.objects.filter(pk__in=complaint_ids).values_list("pk", "location"))
+    areas = {
+        code: (name, anchor)
+        for code, name, anchor in Area.objects.current()
+        .filter(code__in=lead_codes)
+        .annotate(anchor=PointOnSurface("geom"))
+        .values_list("code", "name", "anchor")
+    }
+    features = []
+    for case in cases:
+        points = [located[pk] for pk in case.complaint_ids if pk in located]
+        placed_at = "complaints"
+        if not points:
+            points = [areas[code][1] for code in case.lead_codes if code in areas]
+            placed_at = "lead areas"
+        if not points:
+            continue
+        parties = list(case.parties.all())
+        features.append(
+            {
+                "type": "Feature",
+                "id": case.pk,
+                "geometry": {"type": "MultiPoint", "coordinates": [[round(p.x, 7), round(p.y, 7)] for p in points]},
+                "properties": {
+                    "id": case.pk,
+                    "title": case.title,
+                    "status": case.status,
+                    "leads": "、".join(areas.get(code, (code, None))[0] for code in case.lead_codes),
+                    "parties": len(parties),
+                    "checked_in": sum(1 for party in parties if party.checked_in_at is not None),
+                    "complete": all(party.checked_in_at is not None for party in parties),
+                    "complaints": len(case.complaint_ids),
+                    "created": case.created_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+                    "placed_at": placed_at,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

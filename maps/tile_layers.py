@@ -8,7 +8,6 @@ here; the endpoint, ETags, GCJ-02 shifting and the map frame pick it up. See doc
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
 from django.db.models import CharField, Count, ExpressionWrapper, F, Field, Func, Max, Q, QuerySet, Value
 
+from complaints import cells
 from complaints.constants import Status as ComplaintStatus
 from complaints.deadlines import LOCAL_TZ
 from hotspots import selectors as hotspot_selectors
@@ -366,10 +366,6 @@ REPEAT_PLACES = register(
 COMPLAINT_POINTS_ZOOM = 16
 # Below this zoom the layer is empty: a tile would count most of the city's complaints (see docs/maps.md).
 COMPLAINT_MIN_ZOOM = 10
-# Hexagon edge (= centre-to-corner) as a fraction of the tile's width: 1/24 is about 11 px on a 256 px tile.
-COMPLAINT_HEX_PER_TILE = 24
-_WEB_MERCATOR_WORLD_M = 40075016.685578488  # width of the EPSG:3857 world
-_EARTH_RADIUS_M = 6378137.0
 
 
 def parse_day(value: str) -> dt.date:
@@ -427,18 +423,13 @@ def _complaint_filters(filters: dict) -> dict:
     }
 
 
-def complaint_hex_size_m(z: int) -> float:
-    """Hexagon edge in EPSG:3857 metres at zoom z."""
-    return _WEB_MERCATOR_WORLD_M / (1 << z) / COMPLAINT_HEX_PER_TILE
-
-
 def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None:
     """Complaints in the tile: points (id, category, status, received) from zoom 16, else hexagon counts.
 
-    Hexagons are flat-topped, of a fixed size per zoom in Web Mercator metres, on one grid for the whole world (so
-    neighbouring tiles agree); each point goes to the nearer centre of the grid's two rectangular sub-lattices
-    (arithmetic only, no geometry per point). Points are read from the box widened by one hexagon, so a hexagon
-    cut by the tile edge still counts all its complaints.
+    Hexagons: complaints.cells' world grid (fixed size per zoom in Web Mercator metres, so neighbouring tiles
+    agree). With no filter but dates, zooms 10–14 sum the stored counts per hexagon and day (ComplaintCell, folded
+    up to date first); otherwise the complaints under the box widened by two hexagon edges are counted, with the
+    same hexagon assignment, so a hexagon cut by the tile edge still counts all its complaints either way.
     """
     complaints = map_selectors.complaint_queryset(**_complaint_filters(filters))
     if box.z >= COMPLAINT_POINTS_ZOOM:
@@ -458,9 +449,24 @@ def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None
             )
             .values("fid", "category_code", "status", "received", "complaints", "tile_geom")
         )
-    size = complaint_hex_size_m(box.z)
-    # Widen the box by one hexagon (its edge in degrees of longitude; latitude degrees are shorter here).
-    pad = size / _WEB_MERCATOR_WORLD_M * 360.0
+    point_props = "NULL::text AS category_code, NULL::text AS status, NULL::text AS received"
+    only_dates = not any(filters.get(name) for name in COMPLAINT_FILTERS if name not in ("from", "to"))
+    if only_dates and box.z in cells.CELL_ZOOMS:
+        cells.cells_fold()
+        sql, params = cells.cell_counts_sql(
+            z=box.z,
+            west=box.west,
+            south=box.south,
+            east=box.east,
+            north=box.north,
+            date_from=filters.get("from"),
+            date_to=filters.get("to"),
+        )
+        return f"SELECT h.*, {point_props} FROM ({sql}) AS h", params
+    size = cells.hex_size_m(box.z)
+    # A hexagon meeting the box has its centre within one edge of it and its points within two: widen by two edges
+    # (in degrees of longitude; a degree of latitude is longer in Web Mercator here, so this is enough).
+    pad = 2 * size / cells.WEB_MERCATOR_WORLD_M * 360.0
     wide = TileBox(box.west - pad, box.south - pad, box.east + pad, box.north + pad, box.z, box.x, box.y)
     inner = queryset_source(
         complaints.filter(location__bboverlaps=box_polygon(wide)).annotate(geom=raw_geometry("location")).values("geom")
@@ -468,38 +474,10 @@ def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None
     if inner is None:
         return None
     inner_sql, inner_params = inner
-    col = 3.0 * size  # the sub-lattices: A at (3s·i, h·j), B at (3s·i + 1.5s, h·j + h/2)
-    h = math.sqrt(3.0) * size
-    template = (
-        f"POLYGON(({size} 0,{size / 2} {h / 2},{-size / 2} {h / 2},{-size} 0,{-size / 2} {-h / 2},"
-        f"{size / 2} {-h / 2},{size} 0))"
-    )
-    sql = f"""
-        SELECT ((round(b.cx / {1.5 * size})::bigint + 1048576) * 2097152
-                + (round(b.cy / {h / 2})::bigint + 1048576)) AS fid,
-               ST_Transform(ST_Translate(ST_GeomFromText('{template}', 3857), b.cx, b.cy), 4326) AS tile_geom,
-               NULL::text AS category_code, NULL::text AS status, NULL::text AS received, b.n AS complaints
-        FROM (
-            SELECT CASE WHEN (m.x - m.ax) ^ 2 + (m.y - m.ay) ^ 2 <= (m.x - m.bx) ^ 2 + (m.y - m.by) ^ 2
-                        THEN m.ax ELSE m.bx END AS cx,
-                   CASE WHEN (m.x - m.ax) ^ 2 + (m.y - m.ay) ^ 2 <= (m.x - m.bx) ^ 2 + (m.y - m.by) ^ 2
-                        THEN m.ay ELSE m.by END AS cy,
-                   count(*) AS n
-            FROM (
-                SELECT p.x, p.y,
-                       round(p.x / {col}) * {col} AS ax, round(p.y / {h}) * {h} AS ay,
-                       round((p.x - {col / 2}) / {col}) * {col} + {col / 2} AS bx,
-                       round((p.y - {h / 2}) / {h}) * {h} + {h / 2} AS by
-                FROM (
-                    SELECT radians(ST_X(c.geom)) * {_EARTH_RADIUS_M} AS x,
-                           ln(tan(pi() / 4 + radians(ST_Y(c.geom)) / 2)) * {_EARTH_RADIUS_M} AS y
-                    FROM ({inner_sql}) AS c
-                ) AS p
-            ) AS m
-            GROUP BY 1, 2
-        ) AS b
-    """
-    return sql, inner_params
+    x, y = cells.mercator_sql("c.geom")
+    points = f"SELECT {x} AS x, {y} AS y, {size!r}::float8 AS s FROM ({inner_sql}) AS c"
+    counts = f"SELECT i, j, count(*) AS n FROM ({cells.hex_cells_sql(points)}) AS p GROUP BY i, j"
+    return f"SELECT h.*, {point_props} FROM ({cells.hexagons_sql(counts, size)}) AS h", inner_params
 
 
 def complaint_tile_version(**filters) -> str:

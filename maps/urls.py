@@ -8,6 +8,7 @@ urlpatterns = [
     path("map/charts/weekly", views.chart_weekly, name="map-chart-weekly"),
     path("map/charts/categories", views.chart_categories, name="map-chart-categories"),
     path("map/charts/cell", views.chart_cell, name="map-chart-cell"),
+    path("map/joint-cases", views.map_joint_cases, name="map-joint-cases"),
     # z/x/y are validated by the view, so a bad number gets the API's error shape instead of an HTML 404.
     re_path(r"^tiles/(?P<layer>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.pbf$", views.tile, name="tile"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -198,3 +198,13 @@ def chart_cell(request: HttpRequest) -> JsonResponse:
             "not_found", "最新新兴热点分析中没有这个网格 no such cell in the emerging run", {"h3": h3, "run": run}, 404
         )
     return _json(found)
+
+
+def map_joint_cases(request: HttpRequest) -> JsonResponse:
+    """联合办案图层 Joint cases you take part in, as GeoJSON (`status` open by default, `all` for every case)."""
+    if not request.user.is_authenticated:
+        return _error("not_authenticated", "请先登录 log in first", {}, 401)
+    status = request.GET.get("status") or "open"
+    if status not in ("open", "closed", "all"):
+        return _error("invalid_filter", "status 须为 open、closed 或 all", {"status": status})
+    return _json(selectors.joint_case_features(user=request.user, status=None if status == "all" else status))

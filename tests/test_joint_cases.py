@@ -282,3 +282,41 @@ def test_links_are_limited_to_what_the_user_may_see(users):
         )
     assert refused.value.details["complaints"] == [complaint.pk]
     assert not JointCase.objects.exists()
+
+
+def test_the_map_layer_draws_cases_at_their_complaints_or_lead_areas_for_those_taking_part(users):
+    from django.test import Client
+
+    from jurisdictions.models import Area
+
+    plain = idle_land_case(users)
+    complaint = services.complaint_intake(
+        data=IntakeData(category="010101", lon=116.3531, lat=39.9979, description="扬尘"), by=users["xueyuanlu"]
+    ).complaint
+    linked = idle_land_case(users, complaints=[complaint.pk])
+    url = reverse("map-joint-cases")
+    assert Client().get(url).status_code == 401
+
+    def features(username, query=""):
+        client = Client()
+        client.force_login(users[username])
+        response = client.get(url + query)
+        assert response.status_code == 200
+        return {f["id"]: f for f in response.json()["features"]}
+
+    seen = features("xueyuanlu")
+    assert set(seen) == {plain.pk, linked.pk}
+    lead = Area.objects.current().get(code=xueyuanlu())
+    inside = seen[plain.pk]["geometry"]["coordinates"][0]
+    assert lead.geom.covers(Point(*inside, srid=4326)) and seen[plain.pk]["properties"]["placed_at"] == "lead areas"
+    assert seen[linked.pk]["geometry"]["coordinates"] == [
+        [round(complaint.location.x, 7), round(complaint.location.y, 7)]
+    ]
+    assert seen[linked.pk]["properties"]["parties"] == 3 and seen[linked.pk]["properties"]["checked_in"] == 0
+    assert seen[linked.pk]["properties"]["complete"] is False
+    assert features("guangwai") == {}  # a street that takes no part sees nothing
+    services.case_close(case=plain, by=users["xueyuanlu"], note="结案")
+    assert set(features("xueyuanlu")) == {linked.pk} and set(features("xueyuanlu", "?status=all")) == {
+        plain.pk,
+        linked.pk,
+    }

@@ -196,6 +196,8 @@ def analysis_demo(django_db_setup, django_db_blocker):
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
+    from complaints.models import JointCase
+    from complaints.services import whistle_blow
     from hotspots.models import FixPlan, LotScore
     from hotspots.services import fix_plan_create
     from jurisdictions.demo import demo_users_create
@@ -212,16 +214,24 @@ def analysis_demo(django_db_setup, django_db_blocker):
             title=BROWSER_DISPUTE_TITLE,
             building=Building.objects.get(code="SYN-B-0001"),
         )
-        return plan.pk, dispute.pk
+        case = whistle_blow(
+            by=User.objects.get(username="guangwai"),
+            title="浏览器测试联合办案",
+            leads=["110102020"],
+            summon=["110102.city_management"],
+        )
+        return plan.pk, dispute.pk, case.pk
 
-    def teardown(plan_id: int, dispute_id: int):
+    def teardown(plan_id: int, dispute_id: int, case_id: int):
+        JointCase.objects.filter(pk=case_id).delete()
+        AuditEntry.objects.filter(object_type="complaints.jointcase", object_id=str(case_id)).delete()
         FixPlan.objects.filter(pk=plan_id).delete()
         AuditEntry.objects.filter(object_type="jurisdictions.dispute", object_id=str(dispute_id)).delete()
         Dispute.objects.filter(pk=dispute_id, rulings__isnull=True).delete()
 
     with django_db_blocker.unblock():
         ids = in_thread(setup)
-    yield {"fix_plan": ids[0], "dispute": ids[1]}
+    yield {"fix_plan": ids[0], "dispute": ids[1], "joint_case": ids[2]}
     with django_db_blocker.unblock():
         in_thread(teardown, *ids)
 

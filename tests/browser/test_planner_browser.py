@@ -60,6 +60,7 @@ def test_page_loads_from_localhost_only_without_console_errors(open_page):
         "topology",
         "repeat-places",
         "disputes",
+        "joint-cases",
         "complaints",
     ]
     for layer_id in ["streets", "districts"]:

@@ -5,8 +5,10 @@ from .test_planner_browser import drawn, wait_loaded
 
 
 def test_analysis_layers_draw_and_a_click_on_a_feature_opens_its_popup(open_page, analysis_demo):
-    page, log = open_page("/#map=12/39.90000/116.36000&layers=districts,hotspots,fix-plans,disputes", user="admin")
-    for layer_id in ("hotspots", "fix-plans", "disputes"):
+    page, log = open_page(
+        "/#map=12/39.90000/116.36000&layers=districts,hotspots,fix-plans,disputes,joint-cases", user="admin"
+    )
+    for layer_id in ("hotspots", "fix-plans", "disputes", "joint-cases"):
         wait_loaded(page, layer_id)
         assert drawn(page, layer_id) > 0, layer_id
     legend = page.locator(".shaozi-legend").inner_text()
