@@ -22,6 +22,7 @@ run:
 	$(PY) manage.py gazetteer_demo_load --if-empty; \
 	$(PY) manage.py complaints_demo_load --if-empty; \
 	$(PY) manage.py hotspots_demo_load --if-empty; \
+	$(PY) manage.py complaint_cells; \
 	echo "Shaozi 哨子: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"; \
 	exec $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
@@ -35,7 +36,7 @@ test:
 
 demo:
 	@$(SETUP); $(PY) manage.py migrate --noinput; $(PY) manage.py demo_load; $(PY) manage.py gazetteer_demo_load; \
-	  $(PY) manage.py complaints_demo_load; $(PY) manage.py hotspots_demo_load
+	  $(PY) manage.py complaints_demo_load; $(PY) manage.py hotspots_demo_load; $(PY) manage.py complaint_cells
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

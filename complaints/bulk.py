@@ -453,26 +453,29 @@ def _csv_values(values: np.ndarray, name: str) -> list[str]:
     return [NULL if v is None or v == "" else str(v) for v in items]
 
 
-def copy_text(frame: pd.DataFrame) -> str:
-    """The staging rows as COPY CSV text, built column by column (several times faster than DataFrame.to_csv).
+def copy_text(frame: pd.DataFrame) -> tuple[str, list[str]]:
+    """The staging rows as COPY CSV text, built column by column (several times faster than DataFrame.to_csv),
+    and the columns it holds: verdict columns that are empty in every row are left out (they stage as NULL).
 
     Built in the preparing thread while the previous batch is being written.
     """
+    names = [name for name in STAGE_NAMES if name in FIRST_STAGE_NAMES or frame[name].notna().to_numpy().any()]
     columns = []
-    for name in STAGE_NAMES:
+    for name in names:
         values = frame[name].to_numpy()
         if name == "gen_id":
             values = np.where(values >= 0, values.astype(object), None)
         elif values.dtype.kind not in "fiub":
             values = values.astype(object)
         columns.append(_csv_values(values, name))
-    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n", names
 
 
 STAGE_NAMES = [n for n, _ in STAGE_COLUMNS + VERDICT_COLUMNS]
+FIRST_STAGE_NAMES = {n for n, _ in STAGE_COLUMNS}
 
 
-def _stage(cursor, text: str) -> None:
+def _stage(cursor, staged: tuple[str, list[str]]) -> None:
     columns = STAGE_COLUMNS + VERDICT_COLUMNS
     # A batch statement is planned once and runs in seconds: JIT compilation would only add to that. A lost
     # commit on a server crash is recovered by re-running the file (idempotent), so the batch need not wait for
@@ -482,7 +485,8 @@ def _stage(cursor, text: str) -> None:
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({', '.join(f'{n} {t}' for n, t in columns)}) ON COMMIT DROP"
     )
     cursor.execute(f"TRUNCATE {STAGE}")
-    names = ", ".join(STAGE_NAMES)
+    text, names = staged
+    names = ", ".join(names)
     cursor.copy_expert(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", io.StringIO(text))
     # Statistics for the planner: without them the joins below are planned for a guessed size and run far slower.
     cursor.execute(f"ANALYZE {STAGE}")
@@ -553,18 +557,19 @@ def resolve_in_process(frame: pd.DataFrame, resolve_points) -> pd.DataFrame:
     return out
 
 
-def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation]) -> pd.DataFrame:
+def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation], places=None) -> pd.DataFrame:
     """Give rows the full engine's verdict (selectors.jurisdiction_lookup) where geometry alone may be wrong.
 
     That is where a jurisdiction rule or a building footprint covers the point (they decide before geometry: a
     straddling building's lead by largest share, with co-handlers), and where the accuracy circle reaches a
     boundary (fractions per street, review below the threshold). Every other row keeps the geometric verdict,
-    which is what the engine would answer for it. These rows are few; each costs one engine call.
+    which is what the engine would answer for it. These rows are few; each costs one engine call. `places`:
+    `jurisdictions.bulk.engine_places(any_date=True)`, built once per import.
     """
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
     accuracy = frame["accuracy_m"].to_numpy(dtype=float)
-    full = jurisdictions_bulk.full_engine_mask(lon=lon, lat=lat, any_date=True)
+    full = jurisdictions_bulk.full_engine_mask(lon=lon, lat=lat, any_date=True, places=places)
     if np.isfinite(accuracy).any():
         gen_ids = frame["gen_id"].to_numpy()
         for gen_id in np.unique(gen_ids[np.isfinite(accuracy)]):
@@ -711,13 +716,14 @@ class Prepared:
     rows_read: int
     batch: Batch
     resolved: bool
-    text: str
+    staged: tuple[str, list[str]]
 
 
 def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterator[Prepared]:
     """Validation, conversion, resolution and COPY text for each chunk (no writes: it may run in a thread)."""
     resolve_points = _resolver()
     generations = {g.pk: g for g in ref.generations}
+    places = None  # the engine's places, read with the first batch (False: there are none)
     seen: dict[str, int] = {}
     next_row = 1
     for chunk in chunks:
@@ -729,9 +735,12 @@ def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterato
         if len(batch.good):
             if resolved:
                 batch.good = resolve_in_process(batch.good, resolve_points)
-            batch.good = decide_by_engine(batch.good, generations)
-        text = copy_text(batch.good) if len(batch.good) else ""
-        yield Prepared(len(chunk), batch, resolved, text)
+            if places is None:
+                found = jurisdictions_bulk.engine_places(any_date=True)
+                places = False if found is None else found
+            batch.good = decide_by_engine(batch.good, generations, None if places is False else places)
+        staged = copy_text(batch.good) if len(batch.good) else ("", [])
+        yield Prepared(len(chunk), batch, resolved, staged)
 
 
 def ahead(items: Iterator, depth: int = 1) -> Iterator:
@@ -795,7 +804,7 @@ def drop_outside_scope(cursor, scope_prefix: str, batch: Batch) -> None:
 
 def _write(
     frame: pd.DataFrame,
-    text: str | None,
+    staged: tuple[str, list[str]] | None,
     resolved: bool,
     bulk_import_id: int,
     by: str,
@@ -807,7 +816,7 @@ def _write(
         with transaction.atomic():
             with connection.cursor() as wrapper:
                 cursor = wrapper.cursor
-                _stage(cursor, text if text is not None else copy_text(frame))
+                _stage(cursor, staged if staged is not None else copy_text(frame))
                 if not resolved:
                     resolve_in_database(cursor)
                 if scope_prefix:
@@ -870,7 +879,7 @@ def complaints_import(
             with transaction.atomic():
                 created = 0
                 if len(batch.good):
-                    created = _write(batch.good, ready.text, ready.resolved, record.pk, who, batch, scope_prefix)
+                    created = _write(batch.good, ready.staged, ready.resolved, record.pk, who, batch, scope_prefix)
                 _record_errors(record, batch)
                 BulkImport.objects.filter(pk=record.pk).update(
                     rows_read=ready.rows_read + _F("rows_read"),

@@ -199,24 +199,35 @@ def resolve_points(*, lon, lat, at: dt.date | None = None, generation: Generatio
     return BulkResolution(generation, built.table, label, count)
 
 
-def full_engine_mask(*, lon, lat, at: dt.date | None = None, any_date: bool = False) -> np.ndarray:
-    """True where a jurisdiction rule or a building footprint covers the point (ST_Covers, as the engine).
-
-    Those points are decided by rule or building before geometry, so callers send them through
-    `selectors.jurisdiction_lookup`; every other point's verdict is the geometric one. Rules count when valid on
-    `at` (today by default), or on any day with `any_date` (for points received over a span of days).
-    """
+def engine_places(*, at: dt.date | None = None, any_date: bool = False) -> PointIndex | None:
+    """An index of the building footprints and the rule areas valid on `at` (today by default; every rule with
+    `any_date`), or None when there are none: the places where the engine decides before geometry."""
     at = at or dt.date.today()
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
     rules = Rule.objects.all() if any_date else Rule.objects.valid_on(at)
     places = [bytes(w) for w in Building.objects.annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)]
     places += [
         bytes(w) for w in rules.filter(geom__isnull=False).annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)
     ]
     if not places:
+        return None
+    return PointIndex(shapely.from_wkb(places), np.zeros(len(places), np.int64), cells=1 << 16)
+
+
+def full_engine_mask(
+    *, lon, lat, at: dt.date | None = None, any_date: bool = False, places: PointIndex | None = None
+) -> np.ndarray:
+    """True where a jurisdiction rule or a building footprint covers the point (ST_Covers, as the engine).
+
+    Those points are decided by rule or building before geometry, so callers send them through
+    `selectors.jurisdiction_lookup`; every other point's verdict is the geometric one. Rules count when valid on
+    `at` (today by default), or on any day with `any_date` (for points received over a span of days). `places`
+    (from `engine_places`) saves rebuilding the index for each call of a long run.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    index = places if places is not None else engine_places(at=at, any_date=any_date)
+    if index is None:
         return np.zeros(len(lon), dtype=bool)
-    index = PointIndex(shapely.from_wkb(places), np.zeros(len(places), np.int64), cells=1 << 16)
     label, _ = index.query(lon, lat)
     return label >= 0
 

@@ -427,9 +427,10 @@ def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None
     """Complaints in the tile: points (id, category, status, received) from zoom 16, else hexagon counts.
 
     Hexagons: complaints.cells' world grid (fixed size per zoom in Web Mercator metres, so neighbouring tiles
-    agree). With no filter but dates, zooms 10–14 sum the stored counts per hexagon and day (ComplaintCell, folded
-    up to date first); otherwise the complaints under the box widened by two hexagon edges are counted, with the
-    same hexagon assignment, so a hexagon cut by the tile edge still counts all its complaints either way.
+    agree). With no filter but dates, zooms 10–15 sum the stored counts per hexagon and period (ComplaintCell,
+    brought up to date first; see complaints.cells.cells_ready); otherwise the complaints under the box widened
+    by two hexagon edges are counted, with the same hexagon assignment, so a hexagon cut by the tile edge still
+    counts all its complaints either way.
     """
     complaints = map_selectors.complaint_queryset(**_complaint_filters(filters))
     if box.z >= COMPLAINT_POINTS_ZOOM:
@@ -451,8 +452,7 @@ def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None
         )
     point_props = "NULL::text AS category_code, NULL::text AS status, NULL::text AS received"
     only_dates = not any(filters.get(name) for name in COMPLAINT_FILTERS if name not in ("from", "to"))
-    if only_dates and box.z in cells.CELL_ZOOMS:
-        cells.cells_fold()
+    if only_dates and box.z in cells.CELL_ZOOMS and cells.cells_ready():
         sql, params = cells.cell_counts_sql(
             z=box.z,
             west=box.west,
