@@ -11,9 +11,9 @@ How it stays correct:
 
 How it is fast: validation, coordinate conversion (geo.coords, vectorised), generation choice and deadlines
 (working-day calendar, vectorised) run on numpy arrays; rows go to a temporary table by COPY; the verdict is
-computed for the whole batch, either by `jurisdictions.bulk.resolve_points` when that module is installed, or
-by one set-based PostGIS join (ST_Covers against the subdivided pieces) — which is also the reference the
-in-process resolver is measured against; then one INSERT … SELECT writes complaints, history and assignments.
+computed for the whole batch by `jurisdictions.bulk.resolve_points` in process (or, as a reference, by one
+set-based PostGIS join (ST_Covers against the subdivided pieces) — which is also the reference the
+in-process resolver is measured against); then one INSERT … SELECT writes complaints, history and assignments.
 
 Bulk rows get the engine's verdict. Most get it from geometry (method point / outside; boundary points flagged
 for review); rows inside a building footprint or a rule's area, and rows whose accuracy circle reaches a
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import io
 import json
 import queue
@@ -66,12 +65,9 @@ class BulkImportError(Exception):
 
 
 def _resolver():
-    """`jurisdictions.bulk.resolve_points` when installed, else None (the SQL join is used)."""
-    try:
-        module = importlib.import_module("jurisdictions.bulk")
-    except ImportError:
-        return None
-    return getattr(module, "resolve_points", None)
+    """The in-process resolver; the benchmark and a test replace this with one returning None, which makes
+    batches use the PostGIS join (the reference the resolver is checked against)."""
+    return jurisdictions_bulk.resolve_points
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -557,19 +553,19 @@ def resolve_in_process(frame: pd.DataFrame, resolve_points) -> pd.DataFrame:
     return out
 
 
-def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation], places=None) -> pd.DataFrame:
+def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation], places) -> pd.DataFrame:
     """Give rows the full engine's verdict (selectors.jurisdiction_lookup) where geometry alone may be wrong.
 
     That is where a jurisdiction rule or a building footprint covers the point (they decide before geometry: a
     straddling building's lead by largest share, with co-handlers), and where the accuracy circle reaches a
     boundary (fractions per street, review below the threshold). Every other row keeps the geometric verdict,
     which is what the engine would answer for it. These rows are few; each costs one engine call. `places`:
-    `jurisdictions.bulk.engine_places(any_date=True)`, built once per import.
+    `jurisdictions.bulk.engine_places(any_date=True)` (None when there are none), built once per import.
     """
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
     accuracy = frame["accuracy_m"].to_numpy(dtype=float)
-    full = jurisdictions_bulk.full_engine_mask(lon=lon, lat=lat, any_date=True, places=places)
+    full = jurisdictions_bulk.places_mask(places, lon=lon, lat=lat)
     if np.isfinite(accuracy).any():
         gen_ids = frame["gen_id"].to_numpy()
         for gen_id in np.unique(gen_ids[np.isfinite(accuracy)]):
@@ -723,7 +719,7 @@ def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterato
     """Validation, conversion, resolution and COPY text for each chunk (no writes: it may run in a thread)."""
     resolve_points = _resolver()
     generations = {g.pk: g for g in ref.generations}
-    places = None  # the engine's places, read with the first batch (False: there are none)
+    places = jurisdictions_bulk.engine_places(any_date=True)
     seen: dict[str, int] = {}
     next_row = 1
     for chunk in chunks:
@@ -735,10 +731,7 @@ def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterato
         if len(batch.good):
             if resolved:
                 batch.good = resolve_in_process(batch.good, resolve_points)
-            if places is None:
-                found = jurisdictions_bulk.engine_places(any_date=True)
-                places = False if found is None else found
-            batch.good = decide_by_engine(batch.good, generations, None if places is False else places)
+            batch.good = decide_by_engine(batch.good, generations, places)
         staged = copy_text(batch.good) if len(batch.good) else ("", [])
         yield Prepared(len(chunk), batch, resolved, staged)
 

@@ -31,7 +31,6 @@ import io
 import math
 
 import numpy as np
-import pandas as pd
 from django.db import connection, transaction
 
 from .deadlines import LOCAL_TZ
@@ -193,8 +192,8 @@ def cell_counts_sql(
     over the local days `date_from`–`date_to` (both included; open when None), from the stored counts.
 
     Each period block is one index scan: the candidate i and j values are listed (= ANY), so the scan descends to
-    each hexagon's rows of that block and reads nothing else. Call `cells_fold` first in the same transaction so
-    the counts include every committed change.
+    each hexagon's rows of that block and reads nothing else. Call `cells_ready` (or `cells_fold`) first so the
+    counts include every committed change.
     """
     if z not in CELL_ZOOMS:
         raise ValueError(f"zoom {z} has no stored counts (zooms {CELL_ZOOMS[0]}–{CELL_ZOOMS[-1]})")
@@ -263,11 +262,8 @@ def _fold() -> int:
             out,
         )
         data = out.getbuffer()[_COPY_HEADER:-2]  # signature, flags, extension length … the -1 trailer
-        rows = np.frombuffer(data, dtype=_LOG_ROW)
-        log_rows = pd.DataFrame(
-            {"x": rows["x"].astype(float), "y": rows["y"].astype(float), "day": rows["day"], "sign": rows["sign"]}
-        )
-        if log_rows.empty:
+        log_rows = np.frombuffer(data, dtype=_LOG_ROW)
+        if not len(log_rows):
             return 0
         sums = _summed(log_rows)
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
@@ -293,20 +289,20 @@ def _fold() -> int:
         return len(log_rows)
 
 
-def _summed(log_rows: pd.DataFrame) -> np.ndarray:
+def _summed(log_rows: np.ndarray) -> np.ndarray:
     """Sums of the log's signs per (zoom, period, i, j, day key), sorted by that key, zero sums dropped.
 
     Per zoom and period the key is packed into one integer (i and j within ±2^19, days within ±2^19 of 2000-01-01)
     and summed by np.unique, far faster than a group-by over five columns.
     """
-    day = log_rows["day"].to_numpy().astype(np.int64)
+    day = log_rows["day"].astype(np.int64)
     dates = day.astype("timedelta64[D]") + np.datetime64(EPOCH, "D")
     keys = {
         DAY: day,
         MONTH: (dates.astype("datetime64[M]").astype("datetime64[D]") - np.datetime64(EPOCH, "D")).astype(np.int64),
         YEAR: (dates.astype("datetime64[Y]").astype("datetime64[D]") - np.datetime64(EPOCH, "D")).astype(np.int64),
     }
-    x, y, sign = log_rows["x"].to_numpy(), log_rows["y"].to_numpy(), log_rows["sign"].to_numpy(np.int64)
+    x, y, sign = log_rows["x"].astype(float), log_rows["y"].astype(float), log_rows["sign"].astype(np.int64)
     half = 1 << 19
     parts = []
     for z in CELL_ZOOMS:

@@ -213,22 +213,24 @@ def engine_places(*, at: dt.date | None = None, any_date: bool = False) -> Point
     return PointIndex(shapely.from_wkb(places), np.zeros(len(places), np.int64), cells=1 << 16)
 
 
-def full_engine_mask(
-    *, lon, lat, at: dt.date | None = None, any_date: bool = False, places: PointIndex | None = None
-) -> np.ndarray:
+def full_engine_mask(*, lon, lat, at: dt.date | None = None, any_date: bool = False) -> np.ndarray:
     """True where a jurisdiction rule or a building footprint covers the point (ST_Covers, as the engine).
 
     Those points are decided by rule or building before geometry, so callers send them through
     `selectors.jurisdiction_lookup`; every other point's verdict is the geometric one. Rules count when valid on
-    `at` (today by default), or on any day with `any_date` (for points received over a span of days). `places`
-    (from `engine_places`) saves rebuilding the index for each call of a long run.
+    `at` (today by default), or on any day with `any_date` (for points received over a span of days).
     """
+    return places_mask(engine_places(at=at, any_date=any_date), lon=lon, lat=lat)
+
+
+def places_mask(places: PointIndex | None, *, lon, lat) -> np.ndarray:
+    """True where one of `places` (from `engine_places`; None: there are none) covers the point — for a long run
+    that builds the index once and asks it many times."""
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
-    index = places if places is not None else engine_places(at=at, any_date=any_date)
-    if index is None:
+    if places is None:
         return np.zeros(len(lon), dtype=bool)
-    label, _ = index.query(lon, lat)
+    label, _ = places.query(lon, lat)
     return label >= 0
 
 

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.http import parse_etags
 
+from complaints.constants import JointCaseStatus
+
 from . import selectors, tiles
 from .frame import frame_config
 from .layers import PlannerFrame, offline_map
@@ -205,6 +207,6 @@ def map_joint_cases(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return _error("not_authenticated", "请先登录 log in first", {}, 401)
     status = request.GET.get("status") or "open"
-    if status not in ("open", "closed", "all"):
+    if status not in (*JointCaseStatus.values, "all"):
         return _error("invalid_filter", "status 须为 open、closed 或 all", {"status": status})
     return _json(selectors.joint_case_features(user=request.user, status=None if status == "all" else status))
