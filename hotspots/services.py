@@ -345,29 +345,38 @@ def hotspots_compute(
             )
         except gistar.InsufficientData as exc:
             raise HotspotsError("insufficient_data", str(exc)) from exc
-    cells = result.cells
+    _cells_save(
+        timer,
+        result.cells,
+        model=HotspotCell,
+        at=period_end,
+        make=lambda row, **place: HotspotCell(
+            run=run,
+            count=int(row.count),
+            residents=float(row.residents),
+            value=float(row.value),
+            z=float(row.z),
+            p=float(row.p),
+            bin=int(row.bin),
+            **place,
+        ),
+    )
+    run.params = {**params, "result": result.summary()}
+    return _run_finish(run, summary=result.summary(), timings=timer.timings)
+
+
+def _cells_save(timer: _Timer, cells: pd.DataFrame, *, model, at: dt.date, make) -> None:
+    """Store an analysis' H3 cells as `model` rows: `make(row, h3=, geom=, street_code=)` builds each; the street is
+    the one holding the cell's centre on `at`."""
     with timer.step("streets"):
-        streets = selectors.streets_at(cells["lon"], cells["lat"], at=period_end)
+        streets = selectors.streets_at(cells["lon"], cells["lat"], at=at)
     with timer.step("save"):
         hexes = cell_hex(cells["cell"].to_numpy())
         rows = [
-            HotspotCell(
-                run=run,
-                h3=hexes[i],
-                geom=_cell_geom(row.cell),
-                count=int(row.count),
-                residents=float(row.residents),
-                value=float(row.value),
-                z=float(row.z),
-                p=float(row.p),
-                bin=int(row.bin),
-                street_code=streets[i][0],
-            )
+            make(row, h3=hexes[i], geom=_cell_geom(row.cell), street_code=streets[i][0])
             for i, row in enumerate(cells.itertuples(index=False))
         ]
-        HotspotCell.objects.bulk_create(rows, batch_size=BATCH)
-    run.params = {**params, "result": result.summary()}
-    return _run_finish(run, summary=result.summary(), timings=timer.timings)
+        model.objects.bulk_create(rows, batch_size=BATCH)
 
 
 @transaction.atomic
@@ -406,29 +415,24 @@ def emerging_compute(
             )
         except gistar.InsufficientData as exc:
             raise HotspotsError("insufficient_data", str(exc)) from exc
-    cells = result.cells
-    with timer.step("streets"):
-        streets = selectors.streets_at(cells["lon"], cells["lat"], at=end)
-    with timer.step("save"):
-        hexes = cell_hex(cells["cell"].to_numpy())
-        rows = [
-            EmergingCell(
-                run=run,
-                h3=hexes[i],
-                geom=_cell_geom(row.cell),
-                pattern=row.pattern,
-                trend_z=float(row.trend_z),
-                trend_p=float(row.trend_p),
-                hot_steps=int(row.hot_steps),
-                cold_steps=int(row.cold_steps),
-                count=int(row.count),
-                recent_count=int(row.recent_count),
-                z_series=[float(v) for v in row.z_series],
-                street_code=streets[i][0],
-            )
-            for i, row in enumerate(cells.itertuples(index=False))
-        ]
-        EmergingCell.objects.bulk_create(rows, batch_size=BATCH)
+    _cells_save(
+        timer,
+        result.cells,
+        model=EmergingCell,
+        at=end,
+        make=lambda row, **place: EmergingCell(
+            run=run,
+            pattern=row.pattern,
+            trend_z=float(row.trend_z),
+            trend_p=float(row.trend_p),
+            hot_steps=int(row.hot_steps),
+            cold_steps=int(row.cold_steps),
+            count=int(row.count),
+            recent_count=int(row.recent_count),
+            z_series=[float(v) for v in row.z_series],
+            **place,
+        ),
+    )
     run.params = {**params, "settings": result.settings}
     return _run_finish(run, summary=result.summary(), timings=timer.timings)
 
