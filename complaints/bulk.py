@@ -27,7 +27,9 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
 import queue
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,10 +40,12 @@ import numpy as np
 import pandas as pd
 import psycopg2
 import shapely
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
+from config.limits import clean_text, date_bounds, limit
 from geo import coords
 from jurisdictions import bulk as jurisdictions_bulk
 from jurisdictions.models import Area, AreaPiece, Department, Generation
@@ -99,8 +103,10 @@ def read_chunks(path: Path, fmt: str, batch_size: int) -> Iterator[pd.DataFrame]
                 skipinitialspace=True,
             )
             yield from reader
+        except pd.errors.EmptyDataError:
+            raise BulkImportError("文件为空 the file is empty: no header, no rows") from None
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise BulkImportError(f"无法读取 CSV cannot read CSV: {exc}") from exc
+            raise BulkImportError(f"无法读取 CSV cannot read CSV: {clean_text(str(exc))}") from exc
         return
     yield from _spatial_chunks(path, batch_size)
 
@@ -115,14 +121,13 @@ def _spatial_chunks(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
         try:
             meta, reader = stack.enter_context(pyogrio.open_arrow(path, batch_size=batch_size, use_pyarrow=True))
         except Exception as exc:  # pyogrio raises several GDAL error types; all mean "unreadable"
-            raise BulkImportError(f"无法读取 cannot read {path.name}: {exc}") from exc
+            raise BulkImportError(f"无法读取 cannot read {path.name}: {clean_text(str(exc))}") from exc
         crs = pyproj.CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
         to_wgs84 = None
         if crs is not None and not crs.is_geographic:
             to_wgs84 = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
         geometry = meta.get("geometry_name") or "wkb_geometry"
-        for record_batch in reader:
-            table = record_batch.to_pandas()
+        for table in _tables(reader, path):
             geoms = shapely.from_wkb(table.pop(geometry).to_numpy()) if geometry in table else None
             n = len(table)
             kinds = np.asarray(shapely.get_type_id(geoms) if geoms is not None else np.full(n, -1))
@@ -140,6 +145,21 @@ def _spatial_chunks(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
             names = np.array(GEOMETRY_KINDS, dtype=object)
             out["_geometry_kind"] = np.where(is_point, "", names[np.clip(kinds + 1, 0, len(names) - 1)])
             yield out
+
+
+def _tables(reader, path: Path) -> Iterator[pd.DataFrame]:
+    """The reader's record batches as DataFrames; a file that fails while being read (text that is not UTF-8, a
+    broken feature) is a BulkImportError, like one that cannot be opened."""
+    while True:
+        try:
+            item = next(reader).to_pandas().astype(object)  # text is decoded here: a bad byte fails now
+        except StopIteration:
+            return
+        except Exception as exc:  # GDAL and Arrow raise several error types; all mean "unreadable"
+            raise BulkImportError(
+                f"无法读取 cannot read {path.name} (GeoJSON 须为 UTF-8 must be UTF-8): {clean_text(str(exc))}"
+            ) from exc
+        yield item
 
 
 # shapely type ids + 1 (-1, a missing geometry, reads the first entry)
@@ -242,6 +262,15 @@ def validate(frame: pd.DataFrame, first_row: int, ref: Reference, seen: dict[str
             seen[value] = int(rows[i])
     received = _parse_times(_column(frame, "received_at"))
     flag("received_at", received.isna().to_numpy(), "须为 ISO 8601 时间 must be an ISO 8601 time")
+    # Deadlines and generations are computed for every row: one in year 1 or 9999 would fail the whole batch.
+    low, high = date_bounds()
+    first = pd.Timestamp(low, tz="Asia/Shanghai")
+    after_last = pd.Timestamp(high + dt.timedelta(days=1), tz="Asia/Shanghai")
+    flag(
+        "received_at",
+        (received.notna() & ((received < first) | (received >= after_last))).to_numpy(),
+        f"须在 must be within {low.isoformat()}..{high.isoformat()}",
+    )
     category = _column(frame, "category")
     known = category.map(lambda c: ref.categories.get(c))
     flag("category", known.isna().to_numpy(), "未知分类 unknown third-level category code")
@@ -263,6 +292,16 @@ def validate(frame: pd.DataFrame, first_row: int, ref: Reference, seen: dict[str
     )
     address = _column(frame, "address")
     flag("address", (address.str.len() > MAX_TEXT["address"]).to_numpy(), "过长 longer than 300")
+    description = _column(frame, "description")
+    max_description = limit("DESCRIPTION_CHARS")
+    flag(
+        "description",
+        (description.str.len() > max_description).to_numpy(),
+        f"过长 longer than {max_description} characters",
+    )
+    for name, values in (("external_id", ext), ("description", description), ("address", address)):
+        # PostgreSQL stores no NUL character (text read from a file is UTF-8, so it holds no lone surrogate).
+        flag(name, values.str.contains("\x00", regex=False).to_numpy(), "含 NUL 字符 contains a NUL character")
     if "_geometry_kind" in frame.columns:
         kind = frame["_geometry_kind"].astype(str)
         flag("geometry", (kind != "").to_numpy(), "须为点 must be a Point")
@@ -326,7 +365,7 @@ def validate(frame: pd.DataFrame, first_row: int, ref: Reference, seen: dict[str
             "received_at": _iso(received_utc[good]),
             "category_id": [k[0] for k in category_info],
             "urgency": urgency_values[good],
-            "description": _column(frame, "description")[good].to_numpy(),
+            "description": description[good].to_numpy(),
             "address": address[good].to_numpy(),
             "lon": wlon[good],
             "lat": wlat[good],
@@ -560,12 +599,13 @@ def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation], pl
     straddling building's lead by largest share, with co-handlers), and where the accuracy circle reaches a
     boundary (fractions per street, review below the threshold). Every other row keeps the geometric verdict,
     which is what the engine would answer for it. These rows are few; each costs one engine call. `places`:
-    `jurisdictions.bulk.engine_places(any_date=True)` (None when there are none), built once per import.
+    `jurisdictions.bulk.engine_places(any_date=True)` (None when there are none), built once per import; a
+    rule counts only for rows received on a day it is in force.
     """
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
     accuracy = frame["accuracy_m"].to_numpy(dtype=float)
-    full = jurisdictions_bulk.places_mask(places, lon=lon, lat=lat)
+    full = jurisdictions_bulk.places_mask(places, lon=lon, lat=lat, days=frame["day"].to_numpy())
     if np.isfinite(accuracy).any():
         gen_ids = frame["gen_id"].to_numpy()
         for gen_id in np.unique(gen_ids[np.isfinite(accuracy)]):
@@ -858,41 +898,126 @@ def complaints_import(
         crs = coords.normalise_system(crs or "wgs84")
     except coords.CoordinateError as exc:
         raise BulkImportError(str(exc)) from exc
-    if batch_size < 1:
-        raise BulkImportError("batch_size 须为正整数 must be positive")
+    max_batch = limit("IMPORT_BATCH_ROWS")
+    if not 1 <= batch_size <= max_batch:
+        raise BulkImportError(f"batch_size 须为 1–{max_batch} 的整数 must be an integer in 1–{max_batch}")
     who = actor(by)
+    # Imports left `running` by a process that is gone are closed first, so a re-run is not mistaken for them.
+    imports_reap()
     record = BulkImport.objects.create(
-        source_name=(source_name or path.name)[:300], file_format=fmt, crs=crs, batch_size=batch_size, by=who
+        source_name=(source_name or path.name)[:300],
+        file_format=fmt,
+        crs=crs,
+        batch_size=batch_size,
+        by=who,
+        host=HOST,
+        pid=os.getpid(),
+        heartbeat_at=timezone.now(),
     )
     ref = Reference.load(crs=crs, by=who)
     try:
-        prepared = prepare(read_chunks(path, fmt, batch_size), fmt, ref)
-        for ready in ahead(prepared) if overlap else prepared:
-            batch = ready.batch
-            with transaction.atomic():
-                created = 0
-                if len(batch.good):
-                    created = _write(batch.good, ready.staged, ready.resolved, record.pk, who, batch, scope_prefix)
-                _record_errors(record, batch)
-                BulkImport.objects.filter(pk=record.pk).update(
-                    rows_read=ready.rows_read + _F("rows_read"),
-                    rows_created=created + _F("rows_created"),
-                    rows_existing=(len(batch.good) - created - _late_bad(batch)) + _F("rows_existing"),
-                    rows_bad=len(batch.bad) + _F("rows_bad"),
-                    batches_done=1 + _F("batches_done"),
-                )
-            if progress is not None:
-                progress(ready.rows_read)
-    except BulkImportError as exc:
-        BulkImport.objects.filter(pk=record.pk).update(
-            state=ImportState.FAILED, message=str(exc), finished_at=timezone.now()
-        )
+        with _heartbeat(record.pk):
+            prepared = prepare(read_chunks(path, fmt, batch_size), fmt, ref)
+            for ready in ahead(prepared) if overlap else prepared:
+                batch = ready.batch
+                with transaction.atomic():
+                    created = 0
+                    if len(batch.good):
+                        created = _write(batch.good, ready.staged, ready.resolved, record.pk, who, batch, scope_prefix)
+                    _record_errors(record, batch)
+                    BulkImport.objects.filter(pk=record.pk).update(
+                        rows_read=ready.rows_read + _F("rows_read"),
+                        rows_created=created + _F("rows_created"),
+                        rows_existing=(len(batch.good) - created - _late_bad(batch)) + _F("rows_existing"),
+                        rows_bad=len(batch.bad) + _F("rows_bad"),
+                        batches_done=1 + _F("batches_done"),
+                        heartbeat_at=timezone.now(),
+                    )
+                if progress is not None:
+                    progress(ready.rows_read)
+    except BaseException as exc:
+        # Whatever stops the import (a bad file, a bug, Ctrl-C) leaves it failed with the reason, never `running`.
+        message = str(exc) if isinstance(exc, BulkImportError) else f"中断 interrupted: {type(exc).__name__}: {exc}"
+        with contextlib.suppress(DatabaseError):
+            BulkImport.objects.filter(pk=record.pk).update(
+                state=ImportState.FAILED, message=clean_text(message)[:2000], finished_at=timezone.now()
+            )
         raise
     BulkImport.objects.filter(pk=record.pk).update(state=ImportState.FINISHED, finished_at=timezone.now())
     # The map's hexagon counts take the new rows in one pass now, rather than at the next map request.
     cells.cells_fold()
     record.refresh_from_db()
     return record
+
+
+# --- imports whose process is gone ------------------------------------------------------------------------------
+
+HOST = socket.gethostname()[:255]
+
+
+def _stale_seconds() -> float:
+    return float(settings.SHAOZI.get("BULK_IMPORT_STALE_SECONDS", 120))
+
+
+@contextlib.contextmanager
+def _heartbeat(bulk_import_id: int):
+    """Keep `heartbeat_at` of a running import fresh from a thread while the import runs (a batch may take longer
+    than the stale limit), so only an import whose process is gone goes stale."""
+    stop = threading.Event()
+    every = max(1.0, _stale_seconds() / 4)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                BulkImport.objects.filter(pk=bulk_import_id, state=ImportState.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except DatabaseError:
+            pass  # the batches beat too; a missed beat only matters after the stale limit
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    thread = threading.Thread(target=beat, name="bulk-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def imports_reap(*, now: dt.datetime | None = None) -> int:
+    """Mark failed every `running` import whose process is gone: on this host a process id that no longer runs,
+    anywhere a heartbeat older than SHAOZI["BULK_IMPORT_STALE_SECONDS"] (a crashed host, a reused process id).
+    Their committed batches stay; re-running the same file completes them (external ids make it idempotent).
+    Returns how many were marked. Called when an import starts and when an import is read through the API."""
+    now = now or timezone.now()
+    stale_before = now - dt.timedelta(seconds=_stale_seconds())
+    gone = []
+    for pk, host, pid, heartbeat_at, started_at in BulkImport.objects.filter(state=ImportState.RUNNING).values_list(
+        "pk", "host", "pid", "heartbeat_at", "started_at"
+    ):
+        if host == HOST and pid and pid != os.getpid() and not _process_alive(pid):
+            gone.append((pk, "进程已退出 the importing process is gone"))
+        elif (heartbeat_at or started_at) < stale_before:
+            gone.append((pk, f"超过 {_stale_seconds():g} 秒无心跳 no heartbeat for {_stale_seconds():g} s"))
+    for pk, reason in gone:
+        BulkImport.objects.filter(pk=pk, state=ImportState.RUNNING).update(
+            state=ImportState.FAILED,
+            message=f"导入中断 import interrupted: {reason}; 重新导入同一文件即可补全 re-run the file to complete it",
+            finished_at=now,
+        )
+    return len(gone)
 
 
 def _F(name: str):

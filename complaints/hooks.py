@@ -36,8 +36,11 @@ def open_return_dispute(*, complaint, return_request, by: Any) -> str:
     if building_code:
         models = _module("jurisdictions.models")
         building = models.Building.objects.filter(code=building_code).first() if models else None
+    from .permissions import is_system
+
     dispute = disputes.dispute_open(
-        by=by,
+        # jurisdictions knows no system principal of ours: there the system acts as `None`.
+        by=None if is_system(by) else by,
         title=f"退单争议：{complaint.category.name} {complaint.address or complaint.external_id}",
         origin="return",
         origin_ref=f"complaint:{complaint.pk}",
@@ -56,9 +59,14 @@ def ruling_confirmed(*, ruling, by) -> list[int]:
     """Re-dispatch the complaints whose returns became this ruling's dispute to the ruling's lead."""
     from .constants import ReturnDecision, Status
     from .models import Complaint
+    from .permissions import SystemPrincipal, is_system
     from .services import redispatch_per_ruling
 
     reference = f"dispute:{ruling.dispute_id}"
+    # The authority is the ruling itself: the user who confirmed it last is recorded; a ruling confirmed by a
+    # job or command (jurisdictions passes no user then) acts as the system principal named after the ruling.
+    if not (is_system(by) or getattr(by, "pk", None)):
+        by = SystemPrincipal(f"裁定 ruling of {reference}")
     waiting = Complaint.objects.filter(
         status=Status.RETURNED, returns__decision=ReturnDecision.DISPUTED, returns__dispute_ref=reference
     ).distinct()

@@ -24,6 +24,7 @@ from .querysets import (
     CalendarDayQuerySet,
     CategoryQuerySet,
     ComplaintQuerySet,
+    JointCaseQuerySet,
     ReturnRequestQuerySet,
 )
 
@@ -116,6 +117,11 @@ class BulkImport(models.Model):
     by = models.CharField(max_length=150, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who runs it, and when it last reported: a running import whose process is gone (killed, crashed host) is
+    # found by these and marked failed (bulk.imports_reap); a re-run of the file then completes it.
+    host = models.CharField(max_length=255, blank=True, help_text="host name of the importing process")
+    pid = models.PositiveIntegerField(null=True, blank=True, help_text="process id on that host")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of a running import")
 
     class Meta:
         ordering = ["-id"]
@@ -336,6 +342,8 @@ class JointCase(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by_label = models.CharField(max_length=150, blank=True)
     close_note = models.TextField(blank=True)
+
+    objects = JointCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

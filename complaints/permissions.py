@@ -1,13 +1,17 @@
 """Who may write what on complaints and joint cases (权限): the checks the services make, on top of
 `jurisdictions.permissions` (Scope, scope_for, require).
 
-`by=None` (or a plain text label) is the system (management commands, demo builders, a ruling's callback): it is
-trusted. Every API view requires a logged-in user and passes that user, so a request never reaches a service as
-the system.
+Services receive `by`: a Django user, or the explicit system principal (`SYSTEM`, or a `SystemPrincipal` naming
+the command or job acting, e.g. `SystemPrincipal("manage.py complaints_import")`), which is trusted. Anything
+else — `None`, a user name as text — is refused with a TypeError: a request must never reach a service as the
+system by accident. Every API view requires a logged-in user and passes that user.
+
+Reads follow one policy, `ComplaintQuerySet.readable_by(scope)`; `may_read_complaint` asks it for one complaint.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from jurisdictions.constants import Role
@@ -21,9 +25,42 @@ HOTLINE_ROLES = (Role.API_CLIENT,)
 WHISTLE_ROLES = (Role.STREET, Role.DISTRICT, Role.ADMIN)
 
 
+@dataclass(frozen=True)
+class SystemPrincipal:
+    """The system acting (a management command, a demo builder, a ruling taking effect), not a logged-in person.
+
+    `label` is what history and audit entries record as the actor (e.g. "manage.py complaints_import").
+    """
+
+    label: str = "system"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+SYSTEM = SystemPrincipal("system")
+
+
 def is_system(by: Any) -> bool:
-    """None, or a plain label such as a command's name: the system acting, not a logged-in person."""
-    return by is None or isinstance(by, str)
+    """True only for the explicit system principal; never for None or a user name given as text."""
+    return isinstance(by, SystemPrincipal)
+
+
+def require_actor(by: Any) -> None:
+    """Refuse an actor that is neither a user nor the system principal (None, a user name as text …)."""
+    if is_system(by):
+        return
+    if by is None or isinstance(by, str) or not hasattr(by, "get_username"):
+        raise TypeError(
+            f"by 须为用户或 complaints.permissions.SYSTEM — a service needs a User or the system principal "
+            f"(SystemPrincipal), not {by!r}"
+        )
+
+
+def actor_scope(by: Any) -> Scope | None:
+    """The scope a user acts in, None for the system principal; TypeError for anything else."""
+    require_actor(by)
+    return None if is_system(by) else scope_for(by)
 
 
 def holds_unit(scope: Scope, *, area_code: str = "", department_code: str = "") -> bool:
@@ -40,9 +77,9 @@ def holds_unit(scope: Scope, *, area_code: str = "", department_code: str = "") 
 def check_intake(by: Any, *, codes: list[str] | None = None) -> None:
     """Intake by api_client, admin, district or street staff; district and street staff only for complaints
     whose verdict (district, street or lead) lies in their scope. Without `codes`, only the role is checked."""
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     require_role(scope, INTAKE_ROLES, "受理诉求 take complaints in")
     if codes is None or scope.role in (Role.API_CLIENT, Role.ADMIN):
         return
@@ -57,9 +94,9 @@ def check_intake(by: Any, *, codes: list[str] | None = None) -> None:
 def bulk_scope(by: Any) -> str:
     """Who may import a complaint file, and where: "" for anywhere (system, api clients, administrators), else
     the code prefix rows must lie in (a district's code, or a street's); other roles are refused."""
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return ""
-    scope = scope_for(by)
     require_role(scope, INTAKE_ROLES, "批量导入诉求 import complaint files")
     if scope.role in (Role.API_CLIENT, Role.ADMIN):
         return ""
@@ -70,18 +107,18 @@ def bulk_scope(by: Any) -> str:
 
 def check_rate(by: Any) -> None:
     """The caller's rating is recorded by the hotline (api_client) or an administrator, never by the unit."""
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     require_role(scope, (Role.API_CLIENT, Role.ADMIN), "记录满意度 record the caller's satisfaction")
 
 
 def check_handler(by: Any, complaint, assignments, action: str, also_roles: tuple[str, ...] = ()) -> None:
     """Accept / progress / resolve / return: staff of a unit holding the complaint (its street, its district,
     its department) or an administrator; `also_roles` may act too (the hotline closes after the call-back)."""
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     if scope.role in also_roles:
         return
     units = [(a.area_code, a.department.code if a.department_id else "") for a in assignments]
@@ -97,9 +134,9 @@ def check_handler(by: Any, complaint, assignments, action: str, also_roles: tupl
 
 def check_reviewer(by: Any, complaint, action: str) -> None:
     """Review of returns and re-dispatch: district staff of the complaint's district, or an administrator."""
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     if scope.role == Role.ADMIN:
         return
     district = complaint.district_code or complaint.lead_code[:6]
@@ -113,17 +150,27 @@ def check_reviewer(by: Any, complaint, action: str) -> None:
     )
 
 
-def may_read_complaint(scope: Scope, complaint, assignments) -> bool:
-    """City-wide roles and the hotline's systems read every complaint; staff read those in their scope."""
+def may_read_complaint(scope: Scope, complaint) -> bool:
+    """The read policy for one complaint: the same as every list (`ComplaintQuerySet.readable_by`).
+
+    City-wide roles and the hotline's systems read every complaint; district staff those whose verdict (district,
+    street or lead) lies in their district or that were ever assigned to a unit of it; street staff likewise for
+    their street; department staff those assigned to their department; anyone else none.
+    """
+    from .models import Complaint
+
     if scope.city_wide or scope.role == Role.API_CLIENT:
         return True
-    codes = [complaint.district_code, complaint.street_code, complaint.lead_code]
-    if scope.role in (Role.STREET, Role.DISTRICT) and any(code and scope.covers(code) for code in codes):
+    return Complaint.objects.readable_by(scope).filter(pk=complaint.pk).exists()
+
+
+def may_read_case(scope: Scope, case) -> bool:
+    """The read policy for one joint case: the same as the lists (`JointCaseQuerySet.visible_to`)."""
+    from .models import JointCase
+
+    if scope.city_wide:
         return True
-    return any(
-        holds_unit(scope, area_code=a.area_code, department_code=a.department.code if a.department_id else "")
-        for a in assignments
-    )
+    return JointCase.objects.visible_to(scope).filter(pk=case.pk).exists()
 
 
 # --- joint cases -----------------------------------------------------------------------------------------------
@@ -154,16 +201,17 @@ def takes_part(scope: Scope, case, parties) -> bool:
 
 def check_whistle_role(by: Any) -> None:
     """Only street and district staff (and administrators) blow the whistle."""
-    if not is_system(by):
-        require_role(scope_for(by), WHISTLE_ROLES, "吹哨发起联合办案 blow the whistle")
+    scope = actor_scope(by)
+    if scope is not None:
+        require_role(scope, WHISTLE_ROLES, "吹哨发起联合办案 blow the whistle")
 
 
 def check_whistle(by: Any, lead_codes: list[str]) -> None:
     """Street or district staff blow the whistle for their own areas. A cross-district case may name a street
     of another district as a co-lead, as long as one lead is the user's own; administrators anything."""
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     require_role(scope, WHISTLE_ROLES, "吹哨发起联合办案 blow the whistle")
     if scope.role == Role.ADMIN:
         return
@@ -180,9 +228,9 @@ def check_whistle(by: Any, lead_codes: list[str]) -> None:
 
 
 def check_manager(by: Any, case, action: str) -> None:
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     require(
         manages_case(scope, case),
         scope,
@@ -192,9 +240,9 @@ def check_manager(by: Any, case, action: str) -> None:
 
 
 def check_participant(by: Any, case, parties, action: str) -> None:
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     require(
         scope.role != Role.PLANNER and takes_part(scope, case, parties),
         scope,
@@ -205,9 +253,9 @@ def check_participant(by: Any, case, parties, action: str) -> None:
 
 
 def check_party(by: Any, party, action: str) -> None:
-    if is_system(by):
+    scope = actor_scope(by)
+    if scope is None:
         return
-    scope = scope_for(by)
     require(
         is_party(scope, party),
         scope,
@@ -219,7 +267,10 @@ def check_party(by: Any, party, action: str) -> None:
 __all__ = [
     "HOTLINE_ROLES",
     "INTAKE_ROLES",
+    "SYSTEM",
     "ScopeDenied",
+    "SystemPrincipal",
+    "actor_scope",
     "bulk_scope",
     "check_handler",
     "check_intake",
@@ -231,9 +282,12 @@ __all__ = [
     "check_whistle",
     "check_whistle_role",
     "is_party",
+    "is_system",
     "manages_case",
+    "may_read_case",
     "may_read_complaint",
     "require",
+    "require_actor",
     "scope_for",
     "takes_part",
 ]

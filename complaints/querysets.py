@@ -8,9 +8,12 @@ import math
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
+from django.db.models import Q
 from django.utils import timezone
 
-from .constants import OPEN_STATUSES, ReturnDecision
+from jurisdictions.constants import Role
+
+from .constants import OPEN_STATUSES, PartyKind, ReturnDecision
 
 _METRES_PER_DEGREE = 111_320.0
 
@@ -83,6 +86,32 @@ class ComplaintQuerySet(models.QuerySet):
         """Complaints filed under the category `code` or any item below it in the catalogue."""
         return self.filter(category__code__startswith=code)
 
+    def readable_by(self, scope) -> ComplaintQuerySet:
+        """Complaints a user's scope may read (谁能看哪些诉求) — the one read policy of lists, pages, tiles and exports.
+
+        City-wide roles (admin, planner) and the hotline's systems (api_client): all. District staff: complaints
+        whose verdict (district, street or lead) lies in their district, or ever assigned to a unit of it. Street
+        staff: likewise for their street. Department staff: complaints assigned to their department. Anyone else
+        (no role, no area): none. Assignments count whatever their state, so a unit that returned a ticket can still
+        read what it returned.
+        """
+        if scope.city_wide or scope.role == Role.API_CLIENT:
+            return self
+        assignments = self.model._meta.get_field("assignments").related_model.objects
+        if scope.role == Role.DISTRICT and scope.district_code:
+            code = scope.district_code
+            verdict = Q(district_code=code) | Q(street_code__startswith=code) | Q(lead_code__startswith=code)
+            units = assignments.filter(area_code__startswith=code)
+        elif scope.role == Role.STREET and scope.street_code:
+            code = scope.street_code
+            verdict = Q(street_code=code) | Q(lead_code=code)
+            units = assignments.filter(area_code=code)
+        elif scope.role == Role.DEPARTMENT and scope.department_code:
+            return self.filter(pk__in=assignments.filter(department__code=scope.department_code).values("complaint_id"))
+        else:
+            return self.none()
+        return self.filter(verdict | Q(pk__in=units.values("complaint_id")))
+
 
 class AssignmentQuerySet(models.QuerySet):
     def active(self) -> AssignmentQuerySet:
@@ -94,3 +123,31 @@ class ReturnRequestQuerySet(models.QuerySet):
     def pending(self) -> ReturnRequestQuerySet:
         """Returns (退单) waiting for review: the review queue."""
         return self.filter(decision=ReturnDecision.PENDING)
+
+
+class JointCaseQuerySet(models.QuerySet):
+    def visible_to(self, scope) -> JointCaseQuerySet:
+        """Joint cases a user takes part in — the one read policy of the case list, its detail, board and map.
+
+        City-wide roles: all. Street or district staff: the cases one of whose leads lies in their area. Summoned
+        parties: their department's staff, their street's staff, or (a district summoned) the district's staff.
+        Anyone else (the hotline's systems included): none.
+        """
+        if scope.city_wide:
+            return self
+        parties = self.model._meta.get_field("parties").related_model.objects
+        if scope.role == Role.DEPARTMENT and scope.department_code:
+            return self.filter(
+                pk__in=parties.filter(kind=PartyKind.DEPARTMENT, code=scope.department_code).values("case_id")
+            )
+        if scope.role == Role.STREET and scope.street_code:
+            leads = Q(lead_codes__contains=[scope.street_code])
+            summoned = parties.filter(kind=PartyKind.STREET, code=scope.street_code)
+        elif scope.role == Role.DISTRICT and scope.district_code:
+            leads = Q(district_codes__contains=[scope.district_code])
+            summoned = parties.exclude(kind__in=[PartyKind.DEPARTMENT, PartyKind.STREET]).filter(
+                code=scope.district_code
+            )
+        else:
+            return self.none()
+        return self.filter(leads | Q(pk__in=summoned.values("case_id")))

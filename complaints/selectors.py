@@ -8,6 +8,9 @@ from django.contrib.gis.geos import Polygon
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from jurisdictions.constants import Role
+from jurisdictions.permissions import Scope
+
 from .constants import Status
 from .deadlines import LOCAL_TZ
 from .models import (
@@ -22,9 +25,15 @@ from .models import (
     StatusChange,
 )
 
+# The scope of aggregate statistics (hexagon counts, charts): every complaint is counted, none is shown one by
+# one. Only code that publishes counts (and suppresses small ones where the caller may not read the complaints)
+# passes it; a list of complaints always gets the caller's own scope.
+AGGREGATE_SCOPE = Scope(username="aggregate counts", role=Role.PLANNER)
+
 
 def complaint_list(
     *,
+    scope,
     bbox: Polygon | None = None,
     received_from: dt.datetime | None = None,
     received_to: dt.datetime | None = None,
@@ -35,8 +44,11 @@ def complaint_list(
     overdue: bool | None = None,
     now: dt.datetime | None = None,
 ) -> QuerySet[Complaint]:
-    """Complaints filtered by place, time, category (any level), status, street, district and lateness."""
-    complaints = Complaint.objects.select_related("category", "category__parent", "category__parent__parent")
+    """The complaints `scope` may read (`ComplaintQuerySet.readable_by`; pass the caller's scope, never None),
+    filtered by place, time, category (any level), status, street, district and lateness."""
+    complaints = Complaint.objects.readable_by(scope).select_related(
+        "category", "category__parent", "category__parent__parent"
+    )
     if bbox is not None:
         complaints = complaints.in_bbox(bbox)
     complaints = complaints.received_between(received_from, received_to)
@@ -191,26 +203,12 @@ def complaint_verdict(complaint: Complaint) -> dict:
 
 
 def joint_case_list(*, scope, status: str | None = None) -> QuerySet[JointCase]:
-    """Joint cases the user takes part in (a lead's street or district, a summoned party); all for city-wide roles."""
-    from django.db.models import Q
-
-    from jurisdictions.constants import Role
-
-    cases = JointCase.objects.prefetch_related("parties")
+    """Joint cases the user takes part in (`JointCaseQuerySet.visible_to`: a lead's street or district, a summoned
+    party); all for city-wide roles."""
+    cases = JointCase.objects.visible_to(scope).prefetch_related("parties")
     if status:
         cases = cases.filter(status=status)
-    if scope.city_wide:
-        return cases.order_by("-created_at", "-id")
-    if scope.role == Role.DEPARTMENT and scope.department_code:
-        visible = Q(parties__code=scope.department_code)
-    elif scope.role == Role.STREET and scope.street_code:
-        visible = Q(lead_codes__contains=[scope.street_code]) | Q(parties__code=scope.street_code)
-    elif scope.role == Role.DISTRICT and scope.district_code:
-        visible = Q(district_codes__contains=[scope.district_code]) | Q(parties__code__startswith=scope.district_code)
-    else:
-        return cases.none()
-    ids = JointCase.objects.filter(visible).values("pk")
-    return cases.filter(pk__in=ids).order_by("-created_at", "-id")
+    return cases.order_by("-created_at", "-id")
 
 
 def joint_case_get(*, pk: int) -> JointCase | None:

@@ -1,8 +1,10 @@
 """Writes for complaints: intake, dispatch (直派), status changes, returns (退单) and their review, joint cases
 (吹哨 → 报到), reference data.
 
-Every write takes `by` (a user, or None for the system) and checks it against the user's scope
-(`complaints.permissions`); a refusal is a `ScopeDenied`, which the API turns into 403 saying why.
+Every write takes `by` — a user, or the explicit system principal `complaints.permissions.SYSTEM` (or another
+`SystemPrincipal` naming the command acting) — and checks it against the user's scope (`complaints.permissions`);
+a refusal is a `ScopeDenied`, which the API turns into 403 saying why. `None` or a user name as text is refused
+with a TypeError.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.limits import date_problem, limit, text_problem
 from jurisdictions.constants import AreaLevel
 from jurisdictions.disputes import audit_log
 from jurisdictions.models import Area, Department
@@ -87,12 +90,11 @@ class AddressNotFound(ComplaintError):
 
 
 def actor(by: Any) -> str:
-    """How a user (or None: the system) is written into history."""
-    if by is None:
-        return ""
-    if hasattr(by, "get_username"):
-        return by.get_username()
-    return str(by)[:150]
+    """How a user (their user name) or the system principal (its label) is written into history."""
+    permissions.require_actor(by)
+    if permissions.is_system(by):
+        return by.label[:150]
+    return by.get_username()
 
 
 # --- location --------------------------------------------------------------------------------------------------
@@ -216,14 +218,33 @@ def _check_choice(value: str, choices, name: str) -> None:
         )
 
 
+def _check_input_text(data: IntakeData) -> None:
+    """Free text every channel hands in: storable (no NUL, no lone surrogate) and a description within
+    DESCRIPTION_CHARS; the API and Open311 check this at their parsers too, this covers every other caller."""
+    max_chars = limit("DESCRIPTION_CHARS")
+    if len(data.description or "") > max_chars:
+        raise ComplaintError(
+            "field_too_long",
+            f"description 过长 longer than {max_chars} characters",
+            {"description": f"最多 at most {max_chars} characters", "max_chars": max_chars},
+        )
+    texts = {"external_id": data.external_id, "description": data.description, "address": data.address}
+    texts.update({f"reporter.{k}": v for k, v in (data.reporter or {}).items() if isinstance(v, str)})
+    for name, value in texts.items():
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ComplaintError("invalid_text", f"{name} 文本无效 invalid text: {problem}", {name: problem})
+
+
 @transaction.atomic
-def complaint_intake(*, data: IntakeData, by: Any = None) -> IntakeResult:
+def complaint_intake(*, data: IntakeData, by: Any) -> IntakeResult:
     """Take a complaint in: locate it, ask for the verdict, store it, dispatch it, link repeats.
 
     Idempotent on `external_id`: the same id again returns the stored complaint (created=False) and changes
     nothing. Allowed to api clients, administrators, and district or street staff for places in their scope.
     """
     permissions.check_intake(by)
+    _check_input_text(data)
     external_id = (data.external_id or "").strip()
     if external_id:
         existing = Complaint.objects.filter(external_id=external_id).first()
@@ -244,6 +265,11 @@ def complaint_intake(*, data: IntakeData, by: Any = None) -> IntakeResult:
     received_at = data.received_at or timezone.now()
     if timezone.is_naive(received_at):
         received_at = received_at.replace(tzinfo=LOCAL_TZ)
+    problem = date_problem(received_at)
+    if problem is not None:
+        raise ComplaintError(
+            "date_out_of_range", f"received_at 超出日期范围 out of range: {problem}", {"received_at": str(received_at)}
+        )
     where = _located(data)
     at = received_at.astimezone(LOCAL_TZ).date()
     verdict = verdict_for(point=where["point"], at=at, input=where["echo"], accuracy_m=where["accuracy_m"])
@@ -421,7 +447,7 @@ _DIRECT_MOVES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED, Status.CL
 
 
 @transaction.atomic
-def complaint_transition(*, complaint: Complaint, to: str, by: Any = None, note: str = "") -> Complaint:
+def complaint_transition(*, complaint: Complaint, to: str, by: Any, note: str = "") -> Complaint:
     """Move a complaint along its lifecycle (签收 → 办理中 → 办结 → 结案; 重新办理).
 
     The unit holding it (lead or department, or their district) moves it; closing and reopening may also be done
@@ -462,7 +488,7 @@ def complaint_transition(*, complaint: Complaint, to: str, by: Any = None, note:
 
 
 @transaction.atomic
-def complaint_rate(*, complaint: Complaint, satisfaction: str, by: Any = None) -> Complaint:
+def complaint_rate(*, complaint: Complaint, satisfaction: str, by: Any) -> Complaint:
     """Record the caller's satisfaction (满意度) once the complaint is resolved or closed (hotline or admin)."""
     permissions.check_rate(by)
     _check_choice(satisfaction, Satisfaction, "satisfaction")
@@ -489,7 +515,7 @@ def complaint_return(
     note: str,
     assignment: Assignment | None = None,
     suggested_code: str = "",
-    by: Any = None,
+    by: Any,
 ) -> ReturnRequest:
     """A unit gives a ticket back (退单) with a reason code and a note; it goes to the review queue.
 
@@ -536,7 +562,7 @@ def complaint_return(
     return request
 
 
-def _pending(request: ReturnRequest, by: Any = None) -> ReturnRequest:
+def _pending(request: ReturnRequest, by: Any) -> ReturnRequest:
     request = ReturnRequest.objects.select_for_update().select_related("complaint", "assignment").get(pk=request.pk)
     permissions.check_reviewer(by, request.complaint, "审核退单 review a return")
     if request.decision != ReturnDecision.PENDING:
@@ -567,7 +593,7 @@ def _unit(code: str, at: dt.date) -> tuple[dict | None, Department | None]:
 
 
 @transaction.atomic
-def return_redispatch(*, return_request: ReturnRequest, to_code: str, by: Any = None, note: str = "") -> Assignment:
+def return_redispatch(*, return_request: ReturnRequest, to_code: str, by: Any, note: str = "") -> Assignment:
     """Review outcome: send the returned ticket to another unit (改派); it leads from now on."""
     request = _pending(return_request, by)
     complaint = Complaint.objects.select_for_update().get(pk=request.complaint_id)
@@ -592,7 +618,7 @@ def return_redispatch(*, return_request: ReturnRequest, to_code: str, by: Any = 
 
 
 @transaction.atomic
-def return_reject(*, return_request: ReturnRequest, by: Any = None, note: str = "") -> Assignment:
+def return_reject(*, return_request: ReturnRequest, by: Any, note: str = "") -> Assignment:
     """Review outcome: the return is not accepted and the unit keeps the ticket (驳回)."""
     request = _pending(return_request, by)
     if not (note or "").strip():
@@ -609,7 +635,7 @@ def return_reject(*, return_request: ReturnRequest, by: Any = None, note: str = 
 
 
 @transaction.atomic
-def return_dispute(*, return_request: ReturnRequest, by: Any = None, note: str = "") -> ReturnRequest:
+def return_dispute(*, return_request: ReturnRequest, by: Any, note: str = "") -> ReturnRequest:
     """Review outcome: the place itself is contested, so the return becomes a boundary dispute (管辖争议).
 
     The dispute is opened by the callable named in settings.SHAOZI["RETURN_DISPUTE_OPENER"] (dotted path; default
@@ -629,7 +655,7 @@ def return_dispute(*, return_request: ReturnRequest, by: Any = None, note: str =
 
 
 @transaction.atomic
-def complaint_redispatch(*, complaint: Complaint, to_code: str, by: Any = None, note: str = "") -> Assignment:
+def complaint_redispatch(*, complaint: Complaint, to_code: str, by: Any, note: str = "") -> Assignment:
     """Give the lead to another unit (a reopened case, a dispatcher's correction); the current lead's assignment
     ends. District staff of the complaint's district or administrators."""
     permissions.check_reviewer(by, complaint, "改派 re-dispatch the complaint")
@@ -637,9 +663,10 @@ def complaint_redispatch(*, complaint: Complaint, to_code: str, by: Any = None, 
 
 
 @transaction.atomic
-def redispatch_per_ruling(*, complaint: Complaint, to_code: str, by: Any = None, note: str = "") -> Assignment:
+def redispatch_per_ruling(*, complaint: Complaint, to_code: str, by: Any, note: str = "") -> Assignment:
     """Re-dispatch without a scope check: the authority is a ruling that took effect (every district involved
     confirmed it), whoever confirmed last. Called by `complaints.hooks.ruling_confirmed`."""
+    permissions.require_actor(by)
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
     if Status.DISPATCHED not in TRANSITIONS.get(complaint.status, ()):
         raise ComplaintError(
@@ -889,11 +916,11 @@ def _check_links(by: Any, complaint_ids: list[int], refs: list[str]) -> None:
     """A user links only complaints they may read and disputes touching their area (the case shows them)."""
     from jurisdictions.models import Dispute
 
-    if permissions.is_system(by):
+    scope = permissions.actor_scope(by)
+    if scope is None:
         return
-    scope = permissions.scope_for(by)
-    complaints = Complaint.objects.filter(pk__in=complaint_ids).prefetch_related("assignments__department")
-    hidden = [c.pk for c in complaints if not permissions.may_read_complaint(scope, c, list(c.assignments.all()))]
+    readable = set(Complaint.objects.readable_by(scope).filter(pk__in=complaint_ids).values_list("pk", flat=True))
+    hidden = sorted(set(complaint_ids) - readable)
     dispute_ids = [int(ref.split(":", 1)[1]) for ref in refs]
     disputes = Dispute.objects.filter(pk__in=dispute_ids).only("pk", "contested_codes")
     hidden_disputes = [
@@ -912,29 +939,25 @@ def _check_links(by: Any, complaint_ids: list[int], refs: list[str]) -> None:
 
 @transaction.atomic
 def joint_case_start(
-    *, title: str, street_code: str, department_codes: list[str], complaint_refs: list[str], by: Any = ""
+    *, title: str, street_code: str, department_codes: list[str], complaint_refs: list[str], by: Any
 ) -> JointCase:
     """Start a joint case from a fix plan (hotspots): the plan's street leads and its departments are summoned.
 
-    The caller has already checked that `by` (a user name, or empty for the system) may act for the plan's
-    street. Numeric refs that name stored complaints are linked by id; other refs (synthetic demo tickets) are
-    kept as they are.
+    `by` is the user starting it (or the system principal): whoever may blow the whistle for the plan's street
+    (its street or district staff, an administrator) — a planner may not. Numeric refs that name stored complaints
+    are linked by id; other refs (synthetic demo tickets) are kept as they are.
     """
-    from django.contrib.auth import get_user_model
-
-    user = None
-    if isinstance(by, str):
-        user = get_user_model().objects.filter(username=by).first() if by else None
-    else:
-        user = _user_or_none(by)
+    permissions.check_whistle_role(by)
+    leads = _lead_areas([street_code])
+    permissions.check_whistle(by, [a.code for a in leads])
     numbers = [int(r) for r in complaint_refs if str(r).isdigit()]
     stored = set(Complaint.objects.filter(pk__in=numbers).values_list("pk", flat=True))
     ids = [n for n in dict.fromkeys(numbers) if n in stored]
     others = [str(r) for r in dict.fromkeys(complaint_refs) if not (str(r).isdigit() and int(r) in stored)]
     return _case_create(
-        by=user,
+        by=by,
         title=title,
-        leads=_lead_areas([street_code]),
+        leads=leads,
         summon=list(department_codes),
         complaint_ids=ids,
         refs=others,
@@ -1012,8 +1035,8 @@ def case_task_complete(*, task: JointTask, by: Any) -> JointTask:
     """The assigned party (or a lead) marks a task done."""
     task = JointTask.objects.select_for_update(of=("self",)).select_related("case", "assignee").get(pk=task.pk)
     case = _open_case(task.case)
-    scope = permissions.scope_for(by)
-    if not (by is None or permissions.manages_case(scope, case)):
+    scope = permissions.actor_scope(by)
+    if not (scope is None or permissions.manages_case(scope, case)):
         if task.assignee is None:
             permissions.check_manager(by, case, "完成任务 complete the task")
         else:

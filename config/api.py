@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.gis.geos import Polygon
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from config.limits import InputError, date_problem, loads
 
 
 class ApiError(exceptions.APIException):
@@ -43,19 +46,72 @@ def error_handler(exc, context):
     if isinstance(exc, ApiError):
         body = {"error": {"code": exc.error_code, "message": exc.message, "details": exc.details}}
         return Response(body, status=exc.status_code)
+    if isinstance(exc, InputError):
+        body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+        return Response(body, status=exc.status)
     response = exception_handler(exc, context)
     if response is None:
         return None
     data = response.data
+    code = _DEFAULT_CODES.get(response.status_code, "error")
     if isinstance(exc, exceptions.ValidationError):
         message = "请求参数无效 invalid request"
         details = data if isinstance(data, dict) else {"non_field_errors": data}
+        code = _validation_code(exc.get_codes()) or code
     else:
         message = str(data.get("detail", "")) if isinstance(data, dict) else str(data)
         details = {}
-    code = _DEFAULT_CODES.get(response.status_code, "error")
     response.data = {"error": {"code": code, "message": message, "details": details}}
     return response
+
+
+# A field error that breaks an input limit names the limit, not only "bad_request" (docs/security.md).
+_LIMIT_CODES = {
+    "max_length": "field_too_long",
+    "field_too_long": "field_too_long",
+    "invalid_text": "invalid_text",
+    "date_out_of_range": "date_out_of_range",
+    "invalid_coordinates": "invalid_coordinates",
+}
+
+
+def _validation_code(codes) -> str | None:
+    """The limit code among a ValidationError's field codes (nested dicts and lists), or None."""
+    stack = [codes]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif item in _LIMIT_CODES:
+            return _LIMIT_CODES[item]
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser within the input limits: nesting depth, storable text (no NUL, no lone surrogate), field
+    length (config/limits.py); a breach is a 400 with its own code, not a 500 or a PostgreSQL error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        try:
+            text = raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            raise InputError("invalid_encoding", f"请求体须为 {encoding} body must be {encoding}", {}) from None
+        return loads(text)
+
+
+class DateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField within DATE_MIN..DATE_MAX: a time in year 1 or 9999 is a 400 (date_out_of_range), not
+    an OverflowError while its time zone is applied."""
+
+    def enforce_timezone(self, value):
+        problem = date_problem(value)
+        if problem is not None:
+            raise serializers.ValidationError(problem, code="date_out_of_range")
+        return super().enforce_timezone(value)
 
 
 def parse_bbox(value: str | None) -> Polygon | None:

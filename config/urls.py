@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config.ops import healthz
+
 urlpatterns = [
     path("api/v1/", include("jurisdictions.api.urls")),
     path("api/v1/", include("geo.api.urls")),
@@ -12,5 +14,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("", include("maps.urls")),
 ]
+
+# Django's own 400s (a form body past DATA_UPLOAD_MAX_MEMORY_SIZE → 413, a bad Host header) in the error shape
+# under the API prefixes; ErrorMiddleware turns every other error response there into JSON (config/errors.py).
+handler400 = "config.errors.bad_request"

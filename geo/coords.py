@@ -211,7 +211,7 @@ class CoordinateInputError(ValueError):
 
 
 def parse_lon_lat(lon, lat, crs: str | None = WGS84) -> tuple[float, float, str]:
-    """Validate raw lon/lat (strings or numbers) and a system name: finite, in range, known system.
+    """Validate raw lon/lat (strings or numbers, never booleans) and a system name: finite, in range, known system.
 
     Returns (lon, lat, canonical system) as given, not converted; raises CoordinateInputError listing every
     problem at once.
@@ -221,6 +221,9 @@ def parse_lon_lat(lon, lat, crs: str | None = WGS84) -> tuple[float, float, str]
     for name, raw, bound in (("lon", lon, 180.0), ("lat", lat, 90.0)):
         if raw is None or str(raw).strip() == "":
             details[name] = "必填 required"
+            continue
+        if isinstance(raw, bool):  # JSON true/false: float() would read them as 1 and 0
+            details[name] = f"不是数字 not a number: {raw!r}"
             continue
         try:
             value = float(raw)

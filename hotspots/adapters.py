@@ -7,6 +7,7 @@ analysis runs the same on stored complaints and on the synthetic demo.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
@@ -87,11 +88,12 @@ class JointCaseUnavailable(RuntimeError):
     """The complaints app offers no joint case (街乡吹哨、部门报到) service yet."""
 
 
-def joint_case_start(*, title: str, street_code: str, department_codes: list[str], refs: list[str], by: str) -> str:
+def joint_case_start(*, title: str, street_code: str, department_codes: list[str], refs: list[str], by: Any) -> str:
     """Start a joint case through the complaints app and return its reference ("joint_case:<id>").
 
     Calls `complaints.services.joint_case_start(title=, street_code=, department_codes=, complaint_refs=, by=)`
-    when it exists; until then raises JointCaseUnavailable.
+    when it exists; until then raises JointCaseUnavailable. `by` is the acting user (or complaints' system
+    principal), never a user name: the complaints app checks who may blow the whistle.
     """
     try:
         from complaints import services

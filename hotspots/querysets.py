@@ -130,3 +130,21 @@ class FixPlanQuerySet(models.QuerySet):
     def in_street(self, code: str) -> FixPlanQuerySet:
         """Plans whose responsible street has this code."""
         return self.filter(street_code=code)
+
+    def visible_to(self, scope) -> FixPlanQuerySet:
+        """Plans a user's scope may read — as fix plans are written, by area: city-wide roles (admin, planner) and
+        the hotline's systems read all; district staff their district's plans, street staff their street's,
+        department staff the plans that summon their department; anyone else (anonymous, no role) none."""
+        from jurisdictions.constants import Role
+
+        if scope.city_wide or scope.role == Role.API_CLIENT:
+            return self
+        if scope.role == Role.DISTRICT and scope.district_code:
+            return self.filter(
+                models.Q(district_code=scope.district_code) | models.Q(street_code__startswith=scope.district_code)
+            )
+        if scope.role == Role.STREET and scope.street_code:
+            return self.filter(street_code=scope.street_code)
+        if scope.role == Role.DEPARTMENT and scope.department_code:
+            return self.filter(departments__contains=[{"code": scope.department_code}])
+        return self.none()

@@ -134,9 +134,9 @@ def idle_lot_list(*, run: AnalysisRun, bbox: Polygon | None = None, street: str 
     return qs
 
 
-def fix_plan_list(*, bbox: Polygon | None = None, street: str | None = None, status: str | None = None):
-    """Fix plans, newest first, with their parcels."""
-    qs = FixPlan.objects.select_related("parcel")
+def fix_plan_list(*, scope, bbox: Polygon | None = None, street: str | None = None, status: str | None = None):
+    """Fix plans `scope` may read (`FixPlanQuerySet.visible_to`), newest first, with their parcels."""
+    qs = FixPlan.objects.visible_to(scope).select_related("parcel")
     if bbox is not None:
         qs = qs.intersecting(bbox)
     if street:

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -616,8 +617,12 @@ def fix_plan_status_set(*, plan: FixPlan, status: str, by: str = "") -> FixPlan:
 
 
 @transaction.atomic
-def fix_plan_joint_case_start(*, plan: FixPlan, by: str = "") -> FixPlan:
-    """Blow the whistle (吹哨): start a joint case summoning the plan's departments, when the workflow exists."""
+def fix_plan_joint_case_start(*, plan: FixPlan, by: Any) -> FixPlan:
+    """Blow the whistle (吹哨): start a joint case summoning the plan's departments, when the workflow exists.
+
+    `by` is the user acting (or complaints' explicit system principal); the complaints app checks that they may
+    blow the whistle for the plan's street and refuses anyone else (a planner included) with ScopeDenied.
+    """
     if plan.joint_case_ref:
         return plan
     try:

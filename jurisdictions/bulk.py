@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 from django.contrib.gis.db.models.functions import AsWKB
 from django.db.models import Count, Max
+from django.utils import timezone
 
 from geo.pointindex import PointIndex
 
@@ -190,7 +191,7 @@ def resolve_points(*, lon, lat, at: dt.date | None = None, generation: Generatio
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
-    generation = generation or Generation.objects.in_force(at or dt.date.today())
+    generation = generation or Generation.objects.in_force(at or timezone.localdate())
     if generation is None:
         n = len(lon)
         return BulkResolution(None, None, np.full(n, -1, np.int32), np.zeros(n, np.uint16))
@@ -199,18 +200,61 @@ def resolve_points(*, lon, lat, at: dt.date | None = None, generation: Generatio
     return BulkResolution(generation, built.table, label, count)
 
 
-def engine_places(*, at: dt.date | None = None, any_date: bool = False) -> PointIndex | None:
-    """An index of the building footprints and the rule areas valid on `at` (today by default; every rule with
-    `any_date`), or None when there are none: the places where the engine decides before geometry."""
-    at = at or dt.date.today()
-    rules = Rule.objects.all() if any_date else Rule.objects.valid_on(at)
-    places = [bytes(w) for w in Building.objects.annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)]
-    places += [
-        bytes(w) for w in rules.filter(geom__isnull=False).annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)
-    ]
-    if not places:
+@dataclass
+class EnginePlaces:
+    """The places where the engine decides before geometry: building footprints (always) and rule areas, grouped
+    by their validity [valid_from, valid_to) so that a rule only counts for rows on a day it is in force."""
+
+    buildings: PointIndex | None
+    rules: list[tuple[dt.date, dt.date | None, PointIndex]]
+
+    def mask(self, lon, lat, days=None) -> np.ndarray:
+        """True where a building, or a rule in force on the row's day (`days`: datetime64[D] or date strings, one
+        per row; None: every rule here counts), covers the point (ST_Covers, as the engine)."""
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        out = np.zeros(len(lon), dtype=bool)
+        if self.buildings is not None:
+            out |= self.buildings.query(lon, lat)[0] >= 0
+        if not self.rules:
+            return out
+        day = None if days is None else np.asarray(days, dtype="datetime64[D]")
+        for valid_from, valid_to, index in self.rules:
+            rows = np.ones(len(lon), dtype=bool)
+            if day is not None:
+                rows = day >= np.datetime64(valid_from, "D")
+                if valid_to is not None:
+                    rows &= day < np.datetime64(valid_to, "D")
+            rows &= ~out
+            if rows.any():
+                hit = index.query(lon[rows], lat[rows])[0] >= 0
+                out[np.flatnonzero(rows)[hit]] = True
+        return out
+
+
+def engine_places(*, at: dt.date | None = None, any_date: bool = False) -> EnginePlaces | None:
+    """The building footprints and the rule areas in force on `at` (today by default), or ever (`any_date`);
+    None when there are none. Over many days, `mask(days=…)` counts a rule only for rows on a day it is in force."""
+    if any_date:
+        rules = Rule.objects.all()
+    else:
+        rules = Rule.objects.valid_on(at or timezone.localdate())
+    buildings = [bytes(w) for w in Building.objects.annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)]
+    periods: dict[tuple, list[bytes]] = {}
+    for valid_from, valid_to, wkb in (
+        rules.filter(geom__isnull=False).annotate(wkb=AsWKB("geom")).values_list("valid_from", "valid_to", "wkb")
+    ):
+        periods.setdefault((valid_from, valid_to), []).append(bytes(wkb))
+    if not buildings and not periods:
         return None
-    return PointIndex(shapely.from_wkb(places), np.zeros(len(places), np.int64), cells=1 << 16)
+
+    def index(blobs: list[bytes]) -> PointIndex:
+        return PointIndex(shapely.from_wkb(blobs), np.zeros(len(blobs), np.int64), cells=1 << 16)
+
+    return EnginePlaces(
+        buildings=index(buildings) if buildings else None,
+        rules=[(start, end, index(blobs)) for (start, end), blobs in sorted(periods.items(), key=str)],
+    )
 
 
 def full_engine_mask(*, lon, lat, at: dt.date | None = None, any_date: bool = False) -> np.ndarray:
@@ -218,20 +262,17 @@ def full_engine_mask(*, lon, lat, at: dt.date | None = None, any_date: bool = Fa
 
     Those points are decided by rule or building before geometry, so callers send them through
     `selectors.jurisdiction_lookup`; every other point's verdict is the geometric one. Rules count when valid on
-    `at` (today by default), or on any day with `any_date` (for points received over a span of days).
+    `at` (today by default), or on any day with `any_date`.
     """
     return places_mask(engine_places(at=at, any_date=any_date), lon=lon, lat=lat)
 
 
-def places_mask(places: PointIndex | None, *, lon, lat) -> np.ndarray:
-    """True where one of `places` (from `engine_places`; None: there are none) covers the point — for a long run
-    that builds the index once and asks it many times."""
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
+def places_mask(places: EnginePlaces | None, *, lon, lat, days=None) -> np.ndarray:
+    """True where one of `places` (from `engine_places`; None: there are none) covers the point, counting a rule
+    only on the rows whose day (`days`) it is in force — for a long run that builds the places once."""
     if places is None:
-        return np.zeros(len(lon), dtype=bool)
-    label, _ = places.query(lon, lat)
-    return label >= 0
+        return np.zeros(len(np.asarray(lon)), dtype=bool)
+    return places.mask(lon, lat, days)
 
 
 # Boundary lines are cut into runs of this many vertices so the tree's boxes stay small.
@@ -241,7 +282,7 @@ _METRES_PER_DEGREE = 110_574.0
 _boundary_trees: OrderedDict[tuple, shapely.STRtree] = OrderedDict()
 
 
-def _boundary_tree(generation: Generation) -> shapely.STRtree:
+def boundary_tree(generation: Generation) -> shapely.STRtree:
     """Street and district outlines of a generation as short line runs in an STRtree (kept per fingerprint)."""
     key = _fingerprint(generation)
     with _cache_lock:
@@ -265,14 +306,16 @@ def _boundary_tree(generation: Generation) -> shapely.STRtree:
         return tree
 
 
-def circle_reaches_boundary(*, lon, lat, radius_m, generation: Generation | None) -> np.ndarray:
+def circle_reaches_boundary(
+    *, lon, lat, radius_m, generation: Generation | None, tree: shapely.STRtree | None = None
+) -> np.ndarray:
     """True where a circle of `radius_m` around the point may reach a street or district boundary of
     `generation` (NaN or 0 radius: no circle, False).
 
     Only those points need the engine's circle fractions (`selectors.circle_fractions`); a circle that stays
     inside one area gives the point's own verdict. Conservative: the metre radius becomes degrees on the
     longer axis at the point's latitude, plus 1 %, so a point is sometimes sent to the engine needlessly, never
-    kept from it wrongly.
+    kept from it wrongly. `tree`: the generation's `boundary_tree`, when the caller keeps it.
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
@@ -281,7 +324,7 @@ def circle_reaches_boundary(*, lon, lat, radius_m, generation: Generation | None
     with_circle = np.flatnonzero((radius > 0) & np.isfinite(lon) & np.isfinite(lat))
     if generation is None or not len(with_circle):
         return out
-    tree = _boundary_tree(generation)
+    tree = tree if tree is not None else boundary_tree(generation)
     if not len(tree):
         return out
     cos_lat = np.maximum(np.cos(np.radians(np.abs(lat[with_circle]))), 0.01)

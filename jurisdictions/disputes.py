@@ -6,13 +6,16 @@ Writes are services (keyword-only, atomic, permission-checked, audited); the evi
 from __future__ import annotations
 
 import datetime as dt
+import math
 
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
 from django.db import connection, transaction
+from django.utils import timezone
 
 from . import hooks
 from .constants import AreaLevel, DisputeOrigin, DisputeStatus, Role, RulingStatus
-from .models import AuditEntry, Building, BuildingShare, Dispute, Rule, Ruling, RulingConfirmation
+from .models import Area, AuditEntry, Building, BuildingShare, Dispute, Generation, Rule, Ruling, RulingConfirmation
 from .permissions import Scope, ScopeDenied, require, require_role, scope_for
 from .selectors import jurisdiction_lookup
 from .services import rule_create, rule_end
@@ -21,6 +24,108 @@ from .services import rule_create, rule_end
 POINT_RULE_RADIUS_M = 25.0
 NEARBY_RULES_M = 200.0
 SAME_PLACE_M = 50.0
+# A dispute's place (and so the rule a ruling makes) is at most this large unless a city administrator opens it:
+# a building or a block, not a district. SHAOZI["RULE_MAX_AREA_M2"] overrides it.
+RULE_MAX_AREA_M2 = 250_000.0
+PLACE_MAX_VERTICES = 10_000
+
+
+class DisputeError(ValueError):
+    """A dispute or ruling that cannot be made as asked: a stable `code`, a zh-Hans/English message, details."""
+
+    def __init__(self, code: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+def rule_max_area_m2() -> float:
+    return float(getattr(settings, "SHAOZI", {}).get("RULE_MAX_AREA_M2", RULE_MAX_AREA_M2))
+
+
+def check_point(point: Point) -> Point:
+    """A dispute's point: a two-dimensional, finite lon/lat point (WGS-84)."""
+    if not isinstance(point, Point) or point.empty:
+        raise DisputeError("invalid_geometry", "point 须为非空的点 point must be a non-empty Point", {})
+    if point.hasz:
+        raise DisputeError("invalid_geometry", "point 须为二维坐标 point must be two-dimensional (lon, lat)", {})
+    x, y = point.x, point.y
+    if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
+        raise DisputeError(
+            "invalid_geometry", "point 坐标超出范围 point outside lon ±180 / lat ±90", {"coordinates": [x, y]}
+        )
+    if point.srid is None:
+        point.srid = 4326
+    return point
+
+
+def place_area_m2(place: GEOSGeometry) -> float:
+    """The area of a lon/lat polygon in square metres (on the spheroid)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ST_Area(ST_GeomFromEWKB(%s)::geography)", [memoryview(place.ewkb)])
+        return float(cursor.fetchone()[0] or 0.0)
+
+
+def check_place(place: GEOSGeometry, *, city_admin: bool = False) -> MultiPolygon:
+    """A dispute's (and a rule's) place: a valid, simple, two-dimensional (Multi)Polygon within the size limit
+    (`RULE_MAX_AREA_M2`; a city administrator may go beyond it)."""
+    if place.geom_type not in ("Polygon", "MultiPolygon"):
+        raise DisputeError(
+            "invalid_geometry", f"place 须为多边形 place must be a Polygon or MultiPolygon, not {place.geom_type}", {}
+        )
+    if place.empty or place.hasz:
+        raise DisputeError("invalid_geometry", "place 须为非空二维多边形 place must be a non-empty 2D polygon", {})
+    if place.num_coords > PLACE_MAX_VERTICES:
+        raise DisputeError(
+            "invalid_geometry",
+            f"place 顶点过多 place has more than {PLACE_MAX_VERTICES} vertices",
+            {"vertices": place.num_coords},
+        )
+    if not all(math.isfinite(v) for v in place.extent) or not (
+        -180 <= place.extent[0] and place.extent[2] <= 180 and -90 <= place.extent[1] and place.extent[3] <= 90
+    ):
+        raise DisputeError("invalid_geometry", "place 坐标超出范围 place outside lon ±180 / lat ±90", {})
+    if not place.valid:
+        raise DisputeError(
+            "invalid_geometry",
+            "place 不是有效多边形（自相交等）place is not a valid polygon",
+            {"reason": place.valid_reason},
+        )
+    if place.srid is None:
+        place.srid = 4326
+    if place.geom_type == "Polygon":
+        place = MultiPolygon(place, srid=4326)
+    area = place_area_m2(place)
+    limit = rule_max_area_m2()
+    if area > limit and not city_admin:
+        raise DisputeError(
+            "place_too_large",
+            f"争议地点过大（{area:,.0f} m²，上限 {limit:,.0f} m²），更大范围须由市级管理员处理 — the place is "
+            "larger than a dispute may cover; only a city administrator may rule over a larger area",
+            {"area_m2": round(area, 1), "max_area_m2": limit},
+        )
+    return place
+
+
+def dispute_reach(*, point: Point, place=None, building: Building | None = None, accuracy_m: float | None = None):
+    """The ground a dispute is about: its place, else its building's footprint, else a circle around the point
+    (the larger of the rule radius and the accuracy radius). Every area this touches gains or loses by a ruling."""
+    if place is not None:
+        return place
+    if building is not None:
+        return building.geom
+    return _circle(point, max(POINT_RULE_RADIUS_M, float(accuracy_m or 0.0)))
+
+
+def touched_codes(reach, generation) -> tuple[list[str], list[str]]:
+    """(street codes, district codes) of the areas of `generation` that `reach` touches; a district without
+    streets under the reach stands for itself among the streets."""
+    areas = Area.objects.in_generation(generation).intersecting(reach)
+    streets = sorted(areas.of_level(AreaLevel.STREET).values_list("code", flat=True))
+    districts = sorted(areas.of_level(AreaLevel.DISTRICT).values_list("code", flat=True))
+    covered = {code[:6] for code in streets}
+    return sorted({*streets, *(d for d in districts if d not in covered)}), districts
 
 
 def audit_log(*, actor, action: str, obj, changes: dict | None = None) -> AuditEntry:
@@ -49,7 +154,7 @@ def dispute_evidence(
     complaints: list[dict] | None = None,
 ) -> dict:
     """Everything a district official needs to rule, as it stands now (the snapshot a dispute keeps)."""
-    at = at or dt.date.today()
+    at = at or timezone.localdate()
     if point is None and building is not None:
         point = building.geom.point_on_surface
     verdict = jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy_m)
@@ -199,36 +304,68 @@ def dispute_open(
 ) -> Dispute:
     """Open a dispute over a point, a polygon or a building and snapshot its evidence.
 
-    Street or district staff may open one that touches their scope; administrators anywhere. A return (退单)
-    arrives with origin=return and an opaque origin_ref naming what was returned.
+    The areas involved are every street (and district) the place touches — the polygon, the building's footprint
+    or a circle around the point — plus any other areas the opener names; their districts must all confirm a
+    ruling. Street or district staff may open one whose place touches their own area; administrators anywhere.
+    The place must be a valid polygon no larger than `RULE_MAX_AREA_M2` (city administrators excepted). A return
+    (退单) arrives with origin=return and an opaque origin_ref naming what was returned.
     """
     scope = scope_for(by)
     require_role(scope, (Role.STREET, Role.DISTRICT, Role.ADMIN), "发起争议 open a dispute")
+    city_admin = scope.role == Role.ADMIN
+    at = at or timezone.localdate()
     if point is None and place is None and building is None:
-        raise ValueError("争议需要地点 a dispute needs a point, a polygon or a building")
+        raise DisputeError("invalid_request", "争议需要地点 a dispute needs a point, a polygon or a building")
+    if place is not None:
+        place = check_place(place, city_admin=city_admin)
     if point is None:
         point = building.geom.point_on_surface if building is not None else place.point_on_surface
-    if place is not None and place.geom_type == "Polygon":
-        place = MultiPolygon(place, srid=4326)
+    point = check_point(point)
+    if place is not None and _distance_m(point, place) > SAME_PLACE_M:
+        raise DisputeError(
+            "point_outside_place",
+            f"point 须在 place 内或 {SAME_PLACE_M:.0f} 米以内 the point must lie in the place or within "
+            f"{SAME_PLACE_M:.0f} m of it",
+            {},
+        )
+    generation = Generation.objects.in_force(at)
+    if generation is None:
+        raise DisputeError("no_generation", f"{at} 没有生效的边界版本 no boundary generation in force", {})
+    reach = dispute_reach(point=point, place=place, building=building, accuracy_m=accuracy_m)
+    touched, touched_districts = touched_codes(reach, generation)
+    if not touched:
+        raise DisputeError(
+            "outside_areas", "争议地点不在任何辖区内 the place lies outside every area", {"generation": generation.name}
+        )
+    named = sorted({c for c in (contested_codes or []) if c} - set(touched))
+    if named:
+        known = set(Area.objects.in_generation(generation).filter(code__in=named).values_list("code", flat=True))
+        unknown = [c for c in named if c not in known]
+        if unknown:
+            raise DisputeError(
+                "unknown_area", f"边界版本 {generation.name} 中没有这些区划 unknown area codes", {"codes": unknown}
+            )
+    # The user must answer for ground the dispute covers; naming one's own street elsewhere is not enough.
+    require(
+        city_admin or any(scope.covers(code) for code in [*touched, *touched_districts]),
+        scope,
+        "争议地点不涉及你的辖区 the disputed place touches none of your areas",
+        touched_codes=touched,
+    )
     evidence = dispute_evidence(
         point=point,
         building=building,
         at=at,
         accuracy_m=accuracy_m,
-        contested_codes=contested_codes,
+        contested_codes=[*touched, *named],
         complaints=complaints,
     )
     codes = sorted(
         {
-            *(contested_codes or []),
+            *touched,
+            *named,
             *(d["code"] for d in evidence["boundary_distances"] if d["level"] == AreaLevel.STREET),
         }
-    )
-    require(
-        any(scope.covers(code) for code in codes) or scope.role == Role.ADMIN,
-        scope,
-        "争议不涉及你的辖区 the dispute touches none of your areas",
-        contested_codes=codes,
     )
     dispute = Dispute(
         title=title,
@@ -239,7 +376,7 @@ def dispute_open(
         origin=origin,
         origin_ref=origin_ref,
         contested_codes=codes,
-        district_codes=_districts_of(codes),
+        district_codes=sorted({*touched_districts, *_districts_of(codes)}),
         evidence=evidence,
         opened_by=by,
     )
@@ -275,7 +412,9 @@ def dispute_set_status(*, dispute: Dispute, status: str, by) -> Dispute:
         DisputeStatus.UNDER_REVIEW: {DisputeStatus.WITHDRAWN, DisputeStatus.OPEN},
     }
     if status not in allowed.get(dispute.status, set()):
-        raise ValueError(f"不能从 {dispute.status} 变为 {status} cannot move from {dispute.status} to {status}")
+        raise DisputeError(
+            "invalid_transition", f"不能从 {dispute.status} 变为 {status} cannot move from {dispute.status} to {status}"
+        )
     if status == DisputeStatus.WITHDRAWN and by == dispute.opened_by:
         pass  # whoever opened it may withdraw it
     else:
@@ -307,9 +446,23 @@ def dispute_rule(
     scope = scope_for(by)
     _require_ruler(scope, dispute, "裁定 rule")
     if dispute.status == DisputeStatus.WITHDRAWN:
-        raise ValueError("争议已撤回 the dispute was withdrawn")
+        raise DisputeError("invalid_ruling", "争议已撤回 the dispute was withdrawn")
     co_handler_codes = sorted({c for c in (co_handler_codes or []) if c != lead_code})
-    valid_from = valid_from or dt.date.today()
+    allowed = ruling_choices(dispute)
+    outside = [c for c in [lead_code, *co_handler_codes] if c not in allowed]
+    if outside:
+        raise DisputeError(
+            "not_contested",
+            "裁定只能在争议涉及的区划中指定主办和协办 — a ruling may only name areas the dispute involves",
+            {"codes": outside, "allowed": allowed},
+        )
+    valid_from = valid_from or timezone.localdate()
+    if valid_to is not None and valid_to <= valid_from:
+        raise DisputeError(
+            "invalid_dates",
+            "valid_to 须晚于 valid_from — valid_to must be after valid_from",
+            {"valid_to": str(valid_to)},
+        )
     pending = dispute.rulings.filter(status=RulingStatus.PROPOSED).first()
     same = pending is not None and (pending.lead_code, sorted(pending.co_handler_codes), pending.make_rule) == (
         lead_code,
@@ -352,9 +505,15 @@ def dispute_rule(
         RulingConfirmation.objects.create(ruling=ruling, district_code=who, user=by)
         audit_log(actor=by, action="ruling.confirm", obj=ruling, changes={"district": who})
     confirmed = set(ruling.confirmations.values_list("district_code", flat=True))
-    if "city" in confirmed or set(dispute.district_codes) <= confirmed:
+    if "city" in confirmed or (set(dispute.district_codes) <= confirmed and not _needs_city(ruling)):
         _take_effect(ruling, by)
     return ruling
+
+
+def _needs_city(ruling: Ruling) -> bool:
+    """A rule over more than `RULE_MAX_AREA_M2` takes effect only when a city administrator rules."""
+    dispute = ruling.dispute
+    return bool(ruling.make_rule and dispute.place is not None and place_area_m2(dispute.place) > rule_max_area_m2())
 
 
 def ruling_missing_confirmations(ruling: Ruling) -> list[str]:
@@ -362,7 +521,10 @@ def ruling_missing_confirmations(ruling: Ruling) -> list[str]:
     if ruling.status != RulingStatus.PROPOSED:
         return []
     confirmed = set(ruling.confirmations.values_list("district_code", flat=True))
-    return [] if "city" in confirmed else sorted(set(ruling.dispute.district_codes) - confirmed)
+    if "city" in confirmed:
+        return []
+    missing = sorted(set(ruling.dispute.district_codes) - confirmed)
+    return [*missing, "city"] if _needs_city(ruling) else missing
 
 
 def _take_effect(ruling: Ruling, by) -> None:
@@ -400,6 +562,21 @@ def _take_effect(ruling: Ruling, by) -> None:
     hooks.ruling_confirmed(ruling=ruling, by=by)
 
 
+def _distance_m(point: Point, geom: GEOSGeometry) -> float:
+    """Distance in metres (on the spheroid) from a point to a geometry; 0 inside it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_Distance(ST_GeomFromEWKB(%s)::geography, ST_GeomFromEWKB(%s)::geography)",
+            [memoryview(point.ewkb), memoryview(geom.ewkb)],
+        )
+        return float(cursor.fetchone()[0])
+
+
+def ruling_choices(dispute: Dispute) -> list[str]:
+    """The codes a ruling on `dispute` may name as lead or co-handler: its contested areas and their districts."""
+    return sorted({*dispute.contested_codes, *dispute.district_codes})
+
+
 def _circle(point: Point, metres: float) -> MultiPolygon:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -411,11 +588,13 @@ def _circle(point: Point, metres: float) -> MultiPolygon:
 
 
 __all__ = [
+    "DisputeError",
     "ScopeDenied",
     "audit_log",
     "dispute_evidence",
     "dispute_open",
     "dispute_rule",
     "dispute_set_status",
+    "ruling_choices",
     "ruling_missing_confirmations",
 ]

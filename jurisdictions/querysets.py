@@ -9,6 +9,7 @@ from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc, PointOnSurface
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 _METRES_PER_DEGREE = 111_320.0
 
@@ -32,7 +33,7 @@ class GenerationQuerySet(models.QuerySet):
 
     def in_force(self, on: dt.date | None = None):
         """The active generation in force on `on` (today by default), the latest-starting if several; or None."""
-        return self.active().valid_on(on or dt.date.today()).order_by("-valid_from", "-id").first()
+        return self.active().valid_on(on or timezone.localdate()).order_by("-valid_from", "-id").first()
 
 
 class AreaQuerySet(models.QuerySet):

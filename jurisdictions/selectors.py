@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from geo import coords, validation
 
@@ -122,7 +123,7 @@ def parse_accuracy(value) -> float | None:
     if value in (None, ""):
         return None
     try:
-        metres = float(value)
+        metres = float("nan") if isinstance(value, bool) else float(value)  # JSON true is not 1 metre
     except (TypeError, ValueError):
         metres = float("nan")
     if not (math.isfinite(metres) and 0 <= metres <= MAX_ACCURACY_M):
@@ -152,7 +153,7 @@ def jurisdiction_lookup(
     (documented tie rule) and the verdict asks for review. `generation` forces a boundary set (re-resolving
     against a new one); rules still apply as of `at`.
     """
-    at = at or dt.date.today()
+    at = at or timezone.localdate()
     generation = generation or Generation.objects.in_force(at)
     verdict = Verdict(point=point, input=input or {}, generation=generation, at=at, accuracy_m=accuracy_m)
     if generation is None:
@@ -163,7 +164,7 @@ def jurisdiction_lookup(
     if rule is not None and _decide_by_rule(verdict, rule, generation):
         return verdict
     building = Building.objects.covering(point).order_by("code").first()
-    if building is not None and _decide_by_building(verdict, building, generation):
+    if building is not None and decide_by_building(verdict, building, generation):
         return verdict
     _decide_by_point(verdict, generation)
     return verdict
@@ -208,12 +209,20 @@ def _decide_by_rule(verdict: Verdict, rule: Rule, generation: Generation) -> boo
     return True
 
 
-def _decide_by_building(verdict: Verdict, building: Building, generation: Generation) -> bool:
-    shares = list(
-        BuildingShare.objects.filter(building=building, generation=generation)
-        .select_related("area", "area__parent")
-        .order_by("-share", "area__code")
-    )
+def building_shares(*, generation: Generation, building: Building | None = None) -> QuerySet[BuildingShare]:
+    """Footprint shares of `generation` (of one building, or all), largest first, with their areas and parents."""
+    shares = BuildingShare.objects.filter(generation=generation).select_related("area", "area__parent")
+    if building is not None:
+        shares = shares.filter(building=building)
+    return shares.order_by("building_id", "-share", "area__code")
+
+
+def decide_by_building(
+    verdict: Verdict, building: Building, generation: Generation, shares: list[BuildingShare] | None = None
+) -> bool:
+    """Decide by a building's footprint shares (`shares` as `building_shares` lists them, or read here)."""
+    if shares is None:
+        shares = list(building_shares(generation=generation, building=building))
     if not shares:
         return False
     min_share = settings.SHAOZI["CO_HANDLER_MIN_SHARE"]
@@ -416,5 +425,5 @@ def rule_list(*, on: dt.date | None = None, include_ended: bool = False) -> Quer
     """Rules, latest first; by default only those in force on `on` (today)."""
     rules = Rule.objects.select_related("building").latest_first()
     if not include_ended:
-        rules = rules.valid_on(on or dt.date.today())
+        rules = rules.valid_on(on or timezone.localdate())
     return rules

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
+from django.utils import timezone
 
 from geo import files, validation
 
@@ -264,7 +265,7 @@ def _check_coverage(rows, parents, project, tolerance_m2: float, report: ImportR
 @transaction.atomic
 def _write(rows, parents, generation_name, generation, valid_from, synthetic, source, report, activate) -> None:
     if generation is None:
-        generation = Generation(name=generation_name, valid_from=valid_from or dt.date.today())
+        generation = Generation(name=generation_name, valid_from=valid_from or timezone.localdate())
         generation.full_clean()
         generation.save()
     if activate and not generation.active:
@@ -518,6 +519,8 @@ def rule_create(
     co_handler_codes = [c for c in (co_handler_codes or []) if c and c != lead_code]
     if (geom is None) == (building is None):
         raise RuleError("规则需且仅需一个地点 a rule needs exactly one of a geometry or a building")
+    if valid_to is not None and valid_to <= valid_from:
+        raise RuleError("valid_to 须晚于 valid_from — a rule must end after it starts")
     generation = Generation.objects.in_force(valid_from)
     if generation is None:
         raise RuleError(f"{valid_from} 没有生效的边界版本 no boundary generation in force on that date")
@@ -536,6 +539,8 @@ def rule_create(
             geom = MultiPolygon(geom, srid=geom.srid)
         if geom.geom_type != "MultiPolygon":
             raise RuleError(f"规则地点须为多边形 rule place must be a polygon, not {geom.geom_type}")
+        if geom.empty or geom.hasz or not geom.valid:
+            raise RuleError(f"规则地点须为有效的二维多边形 rule place must be a valid 2D polygon: {geom.valid_reason}")
     rule = Rule(
         geom=geom,
         building=building,

@@ -289,6 +289,9 @@ def analysis_layers() -> list[MapLayer]:
             show=False,
             z_index=5,
             api=reverse("fix-plan-list"),
+            needs_login=True,
+            note_zh="登录后显示你辖区内的整治方案",
+            note_en="shown after login, fix plans in your scope",
             popup_title="title",
             popup=(
                 PopupRow("status", "状态", "status", labels={k: list(v) for k, v in status_labels.items()}),

@@ -147,9 +147,13 @@ def json_geometry(geom) -> dict:
     return json.loads(geom.json)
 
 
-def fix_plan_page(*, pk: int) -> FixPlan | None:
-    """整治方案 One fix plan with its lot, for the printable page."""
-    return FixPlan.objects.select_related("parcel").filter(pk=pk).first()
+def fix_plan_page(*, pk: int, scope: Scope) -> tuple[FixPlan | None, bool]:
+    """整治方案 One fix plan with its lot, for the printable page, and whether `scope` may read it (the read policy
+    of `hotspots.selectors.fix_plan_list`); (None, False) when it does not exist."""
+    plan = FixPlan.objects.select_related("parcel").filter(pk=pk).first()
+    if plan is None:
+        return None, False
+    return plan, hotspot_selectors.fix_plan_list(scope=scope).filter(pk=pk).exists()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -176,6 +180,7 @@ def complaint_data_version() -> str:
 
 def complaint_queryset(
     *,
+    scope: Scope,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     category: str | None = None,
@@ -185,7 +190,8 @@ def complaint_queryset(
     area: str | None = None,
     bbox: Polygon | None = None,
 ) -> QuerySet[Complaint]:
-    """Complaints matching the map's filters (through `complaints.selectors.complaint_list`), unordered.
+    """Complaints `scope` may read matching the map's filters (through `complaints.selectors.complaint_list`),
+    unordered. Counts that are published (hexagons, charts) pass `complaint_selectors.AGGREGATE_SCOPE`.
 
     Dates are whole local days (Asia/Shanghai), both ends included; `category` is a code at any of the three
     levels and keeps the items below it; `area` is a district (6 digits) or street code, as the map's
@@ -194,6 +200,7 @@ def complaint_queryset(
     received_from = dt.datetime.combine(date_from, dt.time(), tzinfo=LOCAL_TZ) if date_from else None
     received_to = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), tzinfo=LOCAL_TZ) if date_to else None
     complaints = complaint_selectors.complaint_list(
+        scope=scope,
         bbox=bbox,
         received_from=received_from,
         received_to=received_to,
@@ -215,17 +222,25 @@ def complaint_latest_day() -> dt.date | None:
     return latest.astimezone(LOCAL_TZ).date() if latest else None
 
 
-def chart_weekly(*, weeks: int = 26, **filters) -> dict:
+def _shown(n: int, min_count: int) -> int | None:
+    """A published count, or None when it is under `min_count` (and not 0): too few to show who complained."""
+    return None if 0 < n < min_count else n
+
+
+def chart_weekly(*, weeks: int = 26, min_count: int = 0, **filters) -> dict:
     """Complaints per week (Monday to Sunday, local time) for the map's filters.
 
     Without `date_from`/`date_to` the chart covers the `weeks` weeks up to the newest complaint; weeks with no
-    complaint are listed with 0 so the line has no gaps.
+    complaint are listed with 0 so the line has no gaps. Counts are of every complaint (aggregates); a week with
+    fewer than `min_count` is given as null (suppressed) — for callers who may not read every complaint.
     """
     date_to = filters.pop("date_to", None) or complaint_latest_day()
     if date_to is None:
         return {"from": None, "to": None, "weeks": []}
     date_from = filters.pop("date_from", None) or date_to - dt.timedelta(weeks=weeks) + dt.timedelta(days=1)
-    complaints = complaint_queryset(date_from=date_from, date_to=date_to, **filters)
+    complaints = complaint_queryset(
+        scope=complaint_selectors.AGGREGATE_SCOPE, date_from=date_from, date_to=date_to, **filters
+    )
     counts = dict(
         complaints.annotate(week=TruncWeek("received_at", tzinfo=LOCAL_TZ))
         .values("week")
@@ -237,14 +252,18 @@ def chart_weekly(*, weeks: int = 26, **filters) -> dict:
     rows = []
     week = first
     while week <= date_to:
-        rows.append({"week": week.isoformat(), "count": by_day.get(week, 0)})
+        rows.append({"week": week.isoformat(), "count": _shown(by_day.get(week, 0), min_count)})
         week += dt.timedelta(weeks=1)
     return {"from": date_from.isoformat(), "to": date_to.isoformat(), "weeks": rows}
 
 
-def chart_categories(*, level: int = 3, limit: int = 8, **filters) -> dict:
-    """The `limit` categories with the most complaints for the map's filters, at catalogue level 1, 2 or 3."""
-    complaints = complaint_queryset(**filters)
+def chart_categories(*, level: int = 3, limit: int = 8, min_count: int = 0, **filters) -> dict:
+    """The `limit` categories with the most complaints for the map's filters, at catalogue level 1, 2 or 3.
+
+    Counts are of every complaint (aggregates); categories with fewer than `min_count` are left out and a total
+    under it is null — for callers who may not read every complaint.
+    """
+    complaints = complaint_queryset(scope=complaint_selectors.AGGREGATE_SCOPE, **filters)
     leaf = {1: "category__parent__parent", 2: "category__parent", 3: "category"}[level]
     rows = list(
         complaints.values(f"{leaf}__code", f"{leaf}__name")
@@ -254,8 +273,12 @@ def chart_categories(*, level: int = 3, limit: int = 8, **filters) -> dict:
     total = complaints.count()
     return {
         "level": level,
-        "total": total,
-        "categories": [{"code": r[f"{leaf}__code"], "name": r[f"{leaf}__name"], "count": r["n"]} for r in rows],
+        "total": _shown(total, min_count),
+        "categories": [
+            {"code": r[f"{leaf}__code"], "name": r[f"{leaf}__name"], "count": r["n"]}
+            for r in rows
+            if _shown(r["n"], min_count) is not None
+        ],
     }
 
 

@@ -5,6 +5,7 @@ the page to the API."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -53,11 +54,16 @@ def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "maps/dispute.html", page)
 
 
+@login_required
 def fix_plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """整治方案（可打印） A fix plan on one page: lot, residents served, complaints it would settle, departments."""
-    plan = fix_plan_page(pk=pk)
+    """整治方案（可打印） A fix plan on one page: lot, residents served, complaints it would settle, departments.
+
+    Staff only, and only a plan in the user's scope (as the fix plan API); 403 otherwise."""
+    plan, visible = fix_plan_page(pk=pk, scope=scope_for(request.user))
     if plan is None:
         raise Http404("没有该整治方案 no such fix plan")
+    if not visible:
+        raise PermissionDenied("整治方案不在你的辖区 the fix plan is outside your scope")
     return render(
         request,
         "maps/fix_plan.html",

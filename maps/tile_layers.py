@@ -11,18 +11,21 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
 from django.db.models import CharField, Count, ExpressionWrapper, F, Field, Func, Max, Q, QuerySet, Value
+from django.utils import timezone
 
 from complaints import cells
+from complaints import selectors as complaint_selectors
 from complaints.constants import Status as ComplaintStatus
 from complaints.deadlines import LOCAL_TZ
 from hotspots import selectors as hotspot_selectors
 from hotspots.constants import EmergingPattern, Layer
 from hotspots.models import AnalysisRun
 from jurisdictions import selectors as jurisdiction_selectors
-from jurisdictions.constants import AreaLevel
+from jurisdictions.constants import AreaLevel, Role
 
 from . import selectors as map_selectors
 from .tiles import TileBox, TileError, TileFilter, TileLayer, register
@@ -114,7 +117,7 @@ def area_tile_version(*, level=None, at=None, area=None) -> str:
     Areas are never edited in place (new boundaries add rows and generations), so this changes whenever the
     answer can. Without `at`, "today" is part of it: the generation in force may change at midnight.
     """
-    day = at or dt.date.today()
+    day = at or timezone.localdate()
     areas = area_tile_queryset(box=None, level=level, at=day, area=area)
     stats = areas.order_by().aggregate(
         n=Count("id"), last=Max("id"), low=Max("generation_low_id"), high=Max("generation_high_id")
@@ -362,8 +365,11 @@ REPEAT_PLACES = register(
 # Complaints (complaints app): hexagon counts below COMPLAINT_POINTS_ZOOM, the complaints themselves from it on.
 # ---------------------------------------------------------------------------------------------------------------
 
-# From this zoom on a tile holds one point per complaint; below it, counts per hexagon.
+# From this zoom on a tile holds one point per complaint (for callers who may read it); below it, counts per hexagon.
 COMPLAINT_POINTS_ZOOM = 16
+# Counts for callers who may not read every complaint never use a grid finer than this zoom's (edge ≈ 50 m).
+PUBLIC_GRID_ZOOM = 15
+DEFAULT_MIN_PUBLIC_CELL_COUNT = 3
 # Below this zoom the layer is empty: a tile would count most of the city's complaints (see docs/maps.md).
 COMPLAINT_MIN_ZOOM = 10
 
@@ -423,38 +429,49 @@ def _complaint_filters(filters: dict) -> dict:
     }
 
 
-def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None:
-    """Complaints in the tile: points (id, category, status, received) from zoom 16, else hexagon counts.
+def min_public_cell_count() -> int:
+    """Hexagons counting fewer complaints than this are left out of tiles for callers who may not read every
+    complaint (SHAOZI["MIN_PUBLIC_CELL_COUNT"], default 3): a count of 1 or 2 would point at one household."""
+    return int(getattr(settings, "SHAOZI", {}).get("MIN_PUBLIC_CELL_COUNT", DEFAULT_MIN_PUBLIC_CELL_COUNT))
 
-    Hexagons: complaints.cells' world grid (fixed size per zoom in Web Mercator metres, so neighbouring tiles
-    agree). With no filter but dates, zooms 10–15 sum the stored counts per hexagon and period (ComplaintCell,
-    brought up to date first; see complaints.cells.cells_ready); otherwise the complaints under the box widened
-    by two hexagon edges are counted, with the same hexagon assignment, so a hexagon cut by the tile edge still
-    counts all its complaints either way.
+
+def reads_every_complaint(scope) -> bool:
+    """City-wide roles and the hotline's systems see every complaint as a point, and every count."""
+    return scope is not None and (scope.city_wide or scope.role == Role.API_CLIENT)
+
+
+def _complaint_points(complaints: QuerySet) -> tuple[str, list] | None:
+    return queryset_source(
+        complaints.annotate(
+            fid=F("id"),
+            tile_geom=raw_geometry("location"),
+            category_code=F("category__code"),
+            received=Func(
+                Func(Value(LOCAL_TZ.key), F("received_at"), function="timezone"),
+                Value("YYYY-MM-DD HH24:MI"),
+                function="to_char",
+                output_field=CharField(),
+            ),
+            complaints=Value(1),
+        ).values("fid", "category_code", "status", "received", "complaints", "tile_geom")
+    )
+
+
+_NO_POINT_PROPS = "NULL::text AS category_code, NULL::text AS status, NULL::text AS received"
+
+
+def _complaint_hexagons(
+    complaints: QuerySet, *, box: TileBox, grid_z: int, min_count: int, stored: bool, filters: dict
+) -> tuple[str, list] | None:
+    """Hexagon counts of `complaints` on the grid of zoom `grid_z` around `box`; hexagons under `min_count` left out.
+
+    `stored`: the complaints are every complaint with only date filters, so the stored counts (ComplaintCell) may
+    serve the grid's zoom; otherwise the complaints under the box widened by two hexagon edges are counted, with
+    the same hexagon assignment, so a hexagon cut by the tile edge still counts all its complaints either way.
     """
-    complaints = map_selectors.complaint_queryset(**_complaint_filters(filters))
-    if box.z >= COMPLAINT_POINTS_ZOOM:
-        return queryset_source(
-            complaints.filter(location__bboverlaps=box_polygon(box))
-            .annotate(
-                fid=F("id"),
-                tile_geom=raw_geometry("location"),
-                category_code=F("category__code"),
-                received=Func(
-                    Func(Value(LOCAL_TZ.key), F("received_at"), function="timezone"),
-                    Value("YYYY-MM-DD HH24:MI"),
-                    function="to_char",
-                    output_field=CharField(),
-                ),
-                complaints=Value(1),
-            )
-            .values("fid", "category_code", "status", "received", "complaints", "tile_geom")
-        )
-    point_props = "NULL::text AS category_code, NULL::text AS status, NULL::text AS received"
-    only_dates = not any(filters.get(name) for name in COMPLAINT_FILTERS if name not in ("from", "to"))
-    if only_dates and box.z in cells.CELL_ZOOMS and cells.cells_ready():
+    if stored and grid_z in cells.CELL_ZOOMS and cells.cells_ready():
         sql, params = cells.cell_counts_sql(
-            z=box.z,
+            z=grid_z,
             west=box.west,
             south=box.south,
             east=box.east,
@@ -462,8 +479,8 @@ def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None
             date_from=filters.get("from"),
             date_to=filters.get("to"),
         )
-        return f"SELECT h.*, {point_props} FROM ({sql}) AS h", params
-    size = cells.hex_size_m(box.z)
+        return f"SELECT h.*, {_NO_POINT_PROPS} FROM ({sql}) AS h WHERE h.complaints >= %s", [*params, min_count]
+    size = cells.hex_size_m(grid_z)
     # A hexagon meeting the box has its centre within one edge of it and its points within two: widen by two edges
     # (in degrees of longitude; a degree of latitude is longer in Web Mercator here, so this is enough).
     pad = 2 * size / cells.WEB_MERCATOR_WORLD_M * 360.0
@@ -476,8 +493,60 @@ def complaint_tile_source(*, box: TileBox, **filters) -> tuple[str, list] | None
     inner_sql, inner_params = inner
     x, y = cells.mercator_sql("c.geom")
     points = f"SELECT {x} AS x, {y} AS y, {size!r}::float8 AS s FROM ({inner_sql}) AS c"
-    counts = f"SELECT i, j, count(*) AS n FROM ({cells.hex_cells_sql(points)}) AS p GROUP BY i, j"
-    return f"SELECT h.*, {point_props} FROM ({cells.hexagons_sql(counts, size)}) AS h", inner_params
+    counts = f"SELECT i, j, count(*) AS n FROM ({cells.hex_cells_sql(points)}) AS p GROUP BY i, j HAVING count(*) >= %s"
+    return (
+        f"SELECT h.*, {_NO_POINT_PROPS} FROM ({cells.hexagons_sql(counts, size)}) AS h",
+        [*inner_params, min_count],
+    )
+
+
+def complaint_tile_source(*, box: TileBox, scope=None, **filters) -> tuple[str, list] | None:
+    """Complaints in the tile as the caller (`scope`; None: anonymous) may see them.
+
+    City-wide roles and the hotline's systems: points (id, category, status, received) from zoom 16, else hexagon
+    counts. Everyone else gets aggregates of what they may not read: hexagon counts with every hexagon under
+    `min_public_cell_count()` left out, on a grid never finer than zoom PUBLIC_GRID_ZOOM's; staff also get, from
+    zoom 16, the complaints of their own scope (`ComplaintQuerySet.readable_by`) as points.
+
+    Hexagons: complaints.cells' world grid (fixed size per zoom in Web Mercator metres, so neighbouring tiles
+    agree). With no filter but dates, the stored counts per hexagon and period serve zooms 10–15 (ComplaintCell,
+    brought up to date first; see complaints.cells.cells_ready); otherwise the complaints are counted.
+    """
+    complaints = map_selectors.complaint_queryset(
+        scope=complaint_selectors.AGGREGATE_SCOPE, **_complaint_filters(filters)
+    )
+    only_dates = not any(filters.get(name) for name in COMPLAINT_FILTERS if name not in ("from", "to"))
+    if reads_every_complaint(scope):
+        if box.z >= COMPLAINT_POINTS_ZOOM:
+            return _complaint_points(complaints.filter(location__bboverlaps=box_polygon(box)))
+        return _complaint_hexagons(complaints, box=box, grid_z=box.z, min_count=1, stored=only_dates, filters=filters)
+    min_count = min_public_cell_count()
+    grid_z = min(box.z, PUBLIC_GRID_ZOOM)
+    if box.z < COMPLAINT_POINTS_ZOOM or scope is None or scope.role is None:
+        return _complaint_hexagons(
+            complaints, box=box, grid_z=grid_z, min_count=min_count, stored=only_dates, filters=filters
+        )
+    readable = complaints.readable_by(scope)
+    parts = [
+        _complaint_points(readable.filter(location__bboverlaps=box_polygon(box))),
+        _complaint_hexagons(
+            complaints.exclude(pk__in=readable.values("pk")),
+            box=box,
+            grid_z=grid_z,
+            min_count=min_count,
+            stored=False,
+            filters=filters,
+        ),
+    ]
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return None
+    # Point fids are complaint ids; hexagon fids pack (i, j) above 2^40: the two never meet.
+    sql = " UNION ALL ".join(
+        f"SELECT fid, tile_geom, complaints, category_code, status, received FROM ({p[0]}) AS u{n}"
+        for n, p in enumerate(parts)
+    )
+    return sql, [param for part in parts for param in part[1]]
 
 
 def complaint_tile_version(**filters) -> str:
@@ -519,8 +588,10 @@ COMPLAINTS = register(
         max_age=60,
         geometry_type="point",
         description=(
-            "诉求：16 级以下为六边形计数，16 级起为点 complaints: hexagon counts below zoom 16, points from it; "
-            "filters from, to, category, status, district, street, area"
+            "诉求：16 级以下为六边形计数，16 级起为你辖区内的点（匿名只见计数，过小的格不显示） complaints: hexagon "
+            "counts below zoom 16, from it points of the complaints you may read (anonymous callers: counts only, "
+            "small cells left out); filters from, to, category, status, district, street, area"
         ),
+        per_user=True,
     )
 )

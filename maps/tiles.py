@@ -12,6 +12,10 @@ when it knows the answer is empty — whose rows have the columns
     tile_geom  geometry   EPSG:4326, limited to rows whose geometry meets the box (use `&&`)
     …          one column per name in `attributes`
 
+A layer whose content depends on who asks (`per_user=True`: the complaints) also receives the caller's `scope`
+(`jurisdictions.permissions.Scope`); its tiles are keyed by that scope in the ETag and sent as private, never
+to shared caches (see `maps.views.tile`).
+
 This module wraps that SQL in the MVT encoding, so adding a layer (complaints, hot-spot cells, idle lots …) means
 writing its source query and calling `register()`; see `maps/tile_layers.py` and `docs/maps.md`.
 """
@@ -103,7 +107,8 @@ class TileLayer:
 
     `source(box=TileBox, **filters) -> (sql, params) | None` gives the rows (see the module docstring).
     `version(**filters) -> str` is a cheap fingerprint of the data behind the layer; it goes into the ETag, so it
-    must change whenever any tile of the layer could change.
+    must change whenever any tile of the layer could change. A `per_user` layer's source is also given
+    `scope=` (the caller's Scope) and its tiles must not be cached publicly.
     """
 
     name: str
@@ -119,6 +124,7 @@ class TileLayer:
     geometry_type: str = "polygon"  # polygon | line | point: how the map frame styles it
     description: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    per_user: bool = False
 
     def parse_filters(self, params: Mapping[str, str]) -> dict[str, Any]:
         """Validate query parameters against this layer's filters; unknown names are an error, not ignored."""
@@ -244,12 +250,21 @@ def _edge_points(west: float, south: float, east: float, north: float, per_edge:
     return lons, lats
 
 
-def tile_etag(*, layer: TileLayer, z: int, x: int, y: int, filters: Mapping[str, Any], system: str) -> str:
-    """A strong ETag from the layer's data version, the tile address, the filters and the system.
+def scope_key(scope) -> dict | None:
+    """What of a caller's scope a per-user tile depends on (role and area, not the user name), for the ETag."""
+    if scope is None:
+        return None
+    return {k: v for k, v in scope.as_dict().items() if k != "user"}
+
+
+def tile_etag(*, layer: TileLayer, z: int, x: int, y: int, filters: Mapping[str, Any], system: str, scope=None) -> str:
+    """A strong ETag from the layer's data version, the tile address, the filters, the system and, for a per-user
+    layer, the caller's scope (two scopes never share a tile's ETag).
 
     Computing it costs one cheap query (the layer's version), so a matching If-None-Match skips the tile SQL.
     """
     key = {
+        "scope": scope_key(scope) if layer.per_user else None,
         "format": TILE_FORMAT,
         "layer": layer.name,
         "tile": [z, x, y],
@@ -274,9 +289,17 @@ def _props_sql(layer: TileLayer) -> str:
 
 
 def tile_mvt(
-    *, layer: TileLayer, z: int, x: int, y: int, filters: Mapping[str, Any], system: str = coords.WGS84
+    *,
+    layer: TileLayer,
+    z: int,
+    x: int,
+    y: int,
+    filters: Mapping[str, Any],
+    system: str = coords.WGS84,
+    scope=None,
 ) -> bytes:
-    """One Mapbox Vector Tile of `layer` at z/x/y with `filters`, drawn in `system` (wgs84 or gcj02).
+    """One Mapbox Vector Tile of `layer` at z/x/y with `filters`, drawn in `system` (wgs84 or gcj02), for a
+    caller of `scope` (per-user layers only; None there means anonymous).
 
     Empty bytes when nothing lies in the tile or the zoom is outside the layer's range. Geometry is clipped to
     the buffered tile box (ST_ClipByBox2D) and simplified to half a tile unit (ST_Simplify, collapsed parts
@@ -285,7 +308,7 @@ def tile_mvt(
     if not layer.min_zoom <= z <= layer.max_zoom:
         return b""
     box = tile_box(z, x, y, system=system)
-    source = layer.source(box=box, **filters)
+    source = layer.source(box=box, scope=scope, **filters) if layer.per_user else layer.source(box=box, **filters)
     if source is None:
         return b""
     source_sql, source_params = source

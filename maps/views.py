@@ -9,15 +9,19 @@ from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
+from rest_framework.exceptions import AuthenticationFailed
 
 from complaints.constants import JointCaseStatus
+from config.throttling import throttled
+from jurisdictions.permissions import scope_for
 
 from . import selectors, tiles
 from .frame import frame_config
 from .layers import PlannerFrame, offline_map
 from .selectors import area_labels
-from .tile_layers import AREA_FILTERS, COMPLAINTS, parse_run
+from .tile_layers import AREA_FILTERS, COMPLAINTS, min_public_cell_count, parse_run, reads_every_complaint
 
 BEIJING_CENTRE = (39.93, 116.40)
 BEIJING_ZOOM = 10
@@ -68,12 +72,41 @@ def map_labels(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"system": system, "labels": labels}, json_dumps_params={"ensure_ascii": False})
 
 
+# Responses that depend on who asks vary on these request headers (session cookie, API token).
+PER_USER_VARY = ("Cookie", "Authorization")
+
+
+def _caller(request: HttpRequest):
+    """The user asking: the session's, else the user of an `Authorization: Token …` header; None if anonymous.
+
+    Raises AuthenticationFailed for a token that is given but not valid.
+    """
+    if request.user.is_authenticated:
+        return request.user
+    from jurisdictions.auth import ShaoziTokenAuthentication
+
+    found = ShaoziTokenAuthentication().authenticate(request)
+    return found[0] if found else None
+
+
+def _private(response: HttpResponse, max_age: int = 0) -> HttpResponse:
+    """Mark a per-user response: only the user's own browser may keep it, and only varying on their credentials."""
+    response["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-store"
+    patch_vary_headers(response, PER_USER_VARY)
+    return response
+
+
+@throttled(scope="tiles")
 def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpResponse:
     """矢量瓦片 GET /tiles/{layer}/{z}/{x}/{y}.pbf — a Mapbox Vector Tile made by PostGIS.
 
     Filters are query parameters (each layer lists its own; `crs=gcj02` shifts the tile for a GCJ-02 basemap).
     Answers 200 with the tile, 204 when the tile is empty, 304 when If-None-Match holds the current ETag, and
-    400/404 with the API's error shape for a bad layer, tile number or filter.
+    400/404 with the API's error shape for a bad layer, tile number or filter, 429 over the `tiles` rate limit.
+
+    A per-user layer (complaints) is drawn for the caller's scope (session or API token): its tiles are private
+    (`Cache-Control: private`, `Vary: Cookie, Authorization`, an ETag per scope) and carry no
+    `Access-Control-Allow-Origin: *`; other layers are the same for everyone and cached publicly.
     """
     if request.method not in ("GET", "HEAD"):
         return _error("method_not_allowed", "只支持 GET only GET is allowed", {"method": request.method}, 405)
@@ -84,20 +117,29 @@ def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpRespon
         filters = tile_layer.parse_filters(request.GET)
     except tiles.TileError as exc:
         return _error(exc.code, exc.message, exc.details, exc.status)
-    etag = tiles.tile_etag(layer=tile_layer, z=zi, x=xi, y=yi, filters=filters, system=system)
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={tile_layer.max_age}",
-        "Access-Control-Allow-Origin": "*",
-    }
+    scope = None
+    if tile_layer.per_user:
+        try:
+            scope = scope_for(_caller(request))
+        except AuthenticationFailed as exc:
+            return _error("not_authenticated", f"API 令牌无效 invalid token: {exc.detail}", {}, 401)
+    etag = tiles.tile_etag(layer=tile_layer, z=zi, x=xi, y=yi, filters=filters, system=system, scope=scope)
+    headers = {"ETag": etag}
+    if not tile_layer.per_user:
+        headers["Cache-Control"] = f"public, max-age={tile_layer.max_age}"
+        headers["Access-Control-Allow-Origin"] = "*"
+
+    def answer(response: HttpResponse) -> HttpResponse:
+        return _private(response, tile_layer.max_age) if tile_layer.per_user else response
+
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and (if_none_match.strip() == "*" or etag in parse_etags(if_none_match)):
-        return HttpResponse(status=304, headers=headers)
-    body = tiles.tile_mvt(layer=tile_layer, z=zi, x=xi, y=yi, filters=filters, system=system)
+        return answer(HttpResponse(status=304, headers=headers))
+    body = tiles.tile_mvt(layer=tile_layer, z=zi, x=xi, y=yi, filters=filters, system=system, scope=scope)
     if not body:
-        return HttpResponse(status=204, headers=headers)
+        return answer(HttpResponse(status=204, headers=headers))
     headers["Content-Type"] = "application/vnd.mapbox-vector-tile"
-    return HttpResponse(body, headers=headers)
+    return answer(HttpResponse(body, headers=headers))
 
 
 # ---- charts: small JSON answers the planner map draws as inline SVG ---------------------------------------------
@@ -156,9 +198,24 @@ def _int_param(request: HttpRequest, name: str, default: int, low: int, high: in
 
 
 def _json(data: dict) -> JsonResponse:
+    """A JSON answer that is the same for everyone (shared caches may keep it a minute)."""
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "public, max-age=60"
     return response
+
+
+def _chart_min_count(request: HttpRequest) -> int:
+    """Small counts are suppressed in charts for callers who may not read every complaint (as in the tiles)."""
+    try:
+        caller = _caller(request)
+    except AuthenticationFailed:
+        caller = None
+    return 0 if reads_every_complaint(scope_for(caller)) else min_public_cell_count()
+
+
+def _per_user_json(data: dict, max_age: int = 0) -> JsonResponse:
+    """A JSON answer that depends on who asks: private to the user's browser (no-store without `max_age`)."""
+    return _private(JsonResponse(data, json_dumps_params={"ensure_ascii": False}), max_age)
 
 
 def chart_weekly(request: HttpRequest) -> JsonResponse:
@@ -169,7 +226,9 @@ def chart_weekly(request: HttpRequest) -> JsonResponse:
         weeks = _int_param(request, "weeks", 26, 1, 260)
     except tiles.TileError as exc:
         return _error(exc.code, exc.message, exc.details, exc.status)
-    return _json(selectors.chart_weekly(weeks=weeks, **filters))
+    return _per_user_json(
+        selectors.chart_weekly(weeks=weeks, min_count=_chart_min_count(request), **filters), max_age=60
+    )
 
 
 def chart_categories(request: HttpRequest) -> JsonResponse:
@@ -180,7 +239,10 @@ def chart_categories(request: HttpRequest) -> JsonResponse:
         limit = _int_param(request, "limit", 8, 1, 50)
     except tiles.TileError as exc:
         return _error(exc.code, exc.message, exc.details, exc.status)
-    return _json(selectors.chart_categories(level=level, limit=limit, **filters))
+    return _per_user_json(
+        selectors.chart_categories(level=level, limit=limit, min_count=_chart_min_count(request), **filters),
+        max_age=60,
+    )
 
 
 def chart_cell(request: HttpRequest) -> JsonResponse:
@@ -209,4 +271,4 @@ def map_joint_cases(request: HttpRequest) -> JsonResponse:
     status = request.GET.get("status") or "open"
     if status not in (*JointCaseStatus.values, "all"):
         return _error("invalid_filter", "status 须为 open、closed 或 all", {"status": status})
-    return _json(selectors.joint_case_features(user=request.user, status=None if status == "all" else status))
+    return _per_user_json(selectors.joint_case_features(user=request.user, status=None if status == "all" else status))

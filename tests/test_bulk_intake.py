@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from complaints import bulk
 from complaints.bulk import BulkImportError, complaints_import
 from complaints.models import Assignment, BulkImport, Complaint, StatusChange
+from complaints.permissions import SYSTEM
 from complaints.selectors import complaint_verdict
 from geo import coords
 from jurisdictions.demo import DEMO_API_TOKEN, demo_users_create
@@ -93,7 +94,7 @@ def test_bad_rows_are_reported_by_number_and_every_good_row_is_imported(tmp_path
     path = write_csv(tmp_path / "mixed.csv", rows)
     with connection.cursor() as cursor:  # a real constraint, gone with the test's transaction
         cursor.execute("ALTER TABLE complaints_complaint ADD CONSTRAINT test_refuse CHECK (description <> 'refused')")
-    record = complaints_import(source=path, batch_size=8)
+    record = complaints_import(source=path, batch_size=8, by=SYSTEM)
     bad = {e.row: e.errors for e in record.row_errors.all()}
     assert sorted(bad) == [3, 6, 8, 12, 13, 15, 21, 26, 28]
     assert "external_id" in bad[3] and "received_at" in bad[6] and "category" in bad[8] and "lon" in bad[12]
@@ -114,8 +115,8 @@ def test_rerun_is_idempotent_and_rows_are_dispatched_like_single_intake(tmp_path
         f"{v:.9f}" for v in coords.wgs84_to_gcj02(float(rows[3]["lon"]), float(rows[3]["lat"]))
     )
     path = write_csv(tmp_path / "good.csv", rows)
-    first = complaints_import(source=path, batch_size=16)
-    again = complaints_import(source=path, batch_size=7)
+    first = complaints_import(source=path, batch_size=16, by=SYSTEM)
+    again = complaints_import(source=path, batch_size=7, by=SYSTEM)
     assert (first.rows_created, again.rows_created, again.rows_existing, again.rows_bad) == (40, 0, 40, 0)
     assert Complaint.objects.count() == 40
     assert Complaint.objects.get(external_id=rows[0]["external_id"]).description == rows[0]["description"]
@@ -140,11 +141,11 @@ def test_the_postgis_join_and_the_in_process_resolver_agree(tmp_path, monkeypatc
     assert bulk._resolver() is not None
     rows = good_rows(60, prefix="R")
     path = write_csv(tmp_path / "r.csv", rows)
-    complaints_import(source=path)
+    complaints_import(source=path, by=SYSTEM)
     by_resolver = dict(Complaint.objects.values_list("external_id", "street_code"))
     Complaint.objects.all().delete()
     monkeypatch.setattr(bulk, "_resolver", lambda: None)
-    complaints_import(source=path)
+    complaints_import(source=path, by=SYSTEM)
     assert dict(Complaint.objects.values_list("external_id", "street_code")) == by_resolver
 
 
@@ -167,7 +168,7 @@ def test_geojson_and_geopackage_with_gcj02_and_a_non_point(tmp_path):
         frame["external_id"] = [f"{prefix}{i}" for i in range(6)]
         path = tmp_path / f"complaints{suffix}"
         frame.to_file(path)
-        record = complaints_import(source=path, crs="gcj02")
+        record = complaints_import(source=path, crs="gcj02", by=SYSTEM)
         assert (record.rows_created, [e.row for e in record.row_errors.all()]) == (5, [5])
         first = Complaint.objects.get(external_id=f"{prefix}0")
         assert first.location.x == pytest.approx(points[0, 0], abs=1e-7)
@@ -188,7 +189,7 @@ def test_command_writes_a_row_numbered_error_report(tmp_path):
         (tmp_path / "bad.csv").write_text("id,when\n1,2\n")
         call_command("complaints_import", str(tmp_path / "bad.csv"), "--no-progress", verbosity=0)
     with pytest.raises(BulkImportError):
-        complaints_import(source=tmp_path / "nothing.csv")
+        complaints_import(source=tmp_path / "nothing.csv", by=SYSTEM)
 
 
 @pytest.mark.django_db
@@ -316,7 +317,7 @@ def test_rows_in_buildings_rules_and_wide_circles_get_the_full_engine_verdict(tm
         rows[i].update(lon=f"{x:.9f}", lat=f"{y:.9f}", accuracy_m=accuracy, category="020101")
     rows[4]["received_at"] = "2025-06-20T10:00:00+08:00"
     # Not overlapped: the preparing thread's own connection would not see the rule made in this test's transaction.
-    complaints_import(source=write_csv(tmp_path / "engine.csv", rows), batch_size=4, overlap=False)
+    complaints_import(source=write_csv(tmp_path / "engine.csv", rows), batch_size=4, overlap=False, by=SYSTEM)
 
     def stored(i):
         return Complaint.objects.get(external_id=rows[i]["external_id"])

@@ -50,6 +50,12 @@ def nonzero(weeks: list[dict]) -> dict[str, int]:
     return {w["week"]: w["count"] for w in weeks if w["count"]}
 
 
+@pytest.fixture
+def client(admin_client):
+    """Charts as a city administrator (no small count suppressed); what others see: tests/test_read_scope.py."""
+    return admin_client
+
+
 def test_weekly_counts_match_sql(client, chart_complaints):
     data = client.get("/map/charts/weekly?from=2024-03-01&to=2024-03-31").json()
     assert data["from"] == "2024-03-01" and data["to"] == "2024-03-31"

@@ -16,6 +16,7 @@ from complaints.bulk import complaints_import
 from complaints.constants import Status
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import Category, Complaint, ComplaintCell, ComplaintCellChange
+from complaints.permissions import SYSTEM
 
 R = 6378137.0
 
@@ -170,10 +171,16 @@ def test_a_bulk_import_is_counted_when_it_finishes(tmp_path):
             writer.writerow(
                 [f"CELL{k}", f"2025-03-{1 + k % 28:02d}T08:00:00+08:00", "010101", f"{lon:.7f}", f"{lat:.7f}"]
             )
-    record = complaints_import(source=path, batch_size=100, overlap=False)
+    record = complaints_import(source=path, batch_size=100, overlap=False, by=SYSTEM)
     assert record.rows_created == 300
     assert not ComplaintCellChange.objects.exists()
     assert stored_counts() == reference_counts()
+
+
+@pytest.fixture
+def client(admin_client):
+    """Tiles as a city administrator, who sees every count; what others see: tests/test_read_scope.py."""
+    return admin_client
 
 
 def _hexagons(client, url: str) -> dict:

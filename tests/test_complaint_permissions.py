@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from complaints import services
 from complaints.models import Complaint, ReturnRequest
+from complaints.permissions import SYSTEM
 from complaints.services import IntakeData
 from jurisdictions.demo import demo_users_create
 from jurisdictions.models import Area
@@ -69,16 +70,16 @@ def stored(code: str, **moves) -> Complaint:
     """A complaint at `code`, taken in and moved by the system (not the user under test)."""
     lon, lat = spot(code)
     complaint = services.complaint_intake(
-        data=IntakeData(category=CATEGORY, lon=lon, lat=lat, external_id=f"P-{uuid.uuid4().hex[:10]}"), by=None
+        data=IntakeData(category=CATEGORY, lon=lon, lat=lat, external_id=f"P-{uuid.uuid4().hex[:10]}"), by=SYSTEM
     ).complaint
     for step in moves.get("to", ()):
-        complaint = services.complaint_transition(complaint=complaint, to=step, by=None)
+        complaint = services.complaint_transition(complaint=complaint, to=step, by=SYSTEM)
     return complaint
 
 
 def returned(code: str) -> ReturnRequest:
     complaint = stored(code)
-    return services.complaint_return(complaint=complaint, reason="not_our_area", note="不在本辖区", by=None)
+    return services.complaint_return(complaint=complaint, reason="not_our_area", note="不在本辖区", by=SYSTEM)
 
 
 def bulk_file(tmp_path, code: str):

@@ -12,6 +12,7 @@ from complaints import selectors
 from complaints.constants import AssignmentRole, AssignmentState, ReturnDecision, Status
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import Complaint, RepeatLink
+from complaints.permissions import SYSTEM, SystemPrincipal
 from complaints.services import (
     ComplaintError,
     IntakeData,
@@ -47,7 +48,7 @@ def inside(code: str) -> tuple[float, float]:
 
 def intake(**values):
     values.setdefault("received_at", RECEIVED)
-    return complaint_intake(data=IntakeData(**values))
+    return complaint_intake(data=IntakeData(**values), by=SYSTEM)
 
 
 @pytest.mark.django_db
@@ -155,14 +156,14 @@ def test_lifecycle_moves_and_refuses_skips():
     lon, lat = inside(LUGU)
     complaint = intake(external_id="T-life", category="020101", lon=lon, lat=lat).complaint
     with pytest.raises(ComplaintError) as info:
-        complaint_transition(complaint=complaint, to=Status.CLOSED)
+        complaint_transition(complaint=complaint, to=Status.CLOSED, by=SYSTEM)
     assert info.value.code == "invalid_transition" and info.value.status_code == 409
     for step in (Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED):
-        complaint = complaint_transition(complaint=complaint, to=step, by="鲁谷街道办")
+        complaint = complaint_transition(complaint=complaint, to=step, by=SystemPrincipal("鲁谷街道办"))
     assert complaint.resolved_at is not None
-    complaint = complaint_rate(complaint=complaint, satisfaction="unsatisfied")
-    complaint = complaint_transition(complaint=complaint, to=Status.CLOSED)
-    complaint = complaint_transition(complaint=complaint, to=Status.REOPENED, note="市民不满意，重新办理")
+    complaint = complaint_rate(complaint=complaint, satisfaction="unsatisfied", by=SYSTEM)
+    complaint = complaint_transition(complaint=complaint, to=Status.CLOSED, by=SYSTEM)
+    complaint = complaint_transition(complaint=complaint, to=Status.REOPENED, note="市民不满意，重新办理", by=SYSTEM)
     assert complaint.resolved_at is None and complaint.closed_at is None
     statuses = list(complaint.history.order_by("id").values_list("to_status", flat=True))
     assert statuses == [
@@ -184,18 +185,24 @@ def test_return_review_and_redispatch():
     lon, lat = inside(LUGU)
     complaint = intake(external_id="T-ret", category="020101", lon=lon, lat=lat).complaint
     with pytest.raises(ComplaintError) as info:
-        complaint_return(complaint=complaint, reason="not_our_area", note="  ")
+        complaint_return(complaint=complaint, reason="not_our_area", note="  ", by=SYSTEM)
     assert info.value.code == "note_required"
     with pytest.raises(ComplaintError) as info:
-        complaint_return(complaint=complaint, reason="because", note="x")
+        complaint_return(complaint=complaint, reason="because", note="x", by=SYSTEM)
     assert info.value.code == "invalid_reason"
     request = complaint_return(
-        complaint=complaint, reason="not_our_area", note="该点位于八宝山街道一侧", suggested_code="110107001", by="鲁谷"
+        complaint=complaint,
+        reason="not_our_area",
+        note="该点位于八宝山街道一侧",
+        suggested_code="110107001",
+        by=SystemPrincipal("鲁谷"),
     )
     complaint.refresh_from_db()
     assert complaint.status == Status.RETURNED
     assert list(selectors.return_queue()) == [request]
-    assignment = return_redispatch(return_request=request, to_code="110107001", by="区派单员", note="核实后改派")
+    assignment = return_redispatch(
+        return_request=request, to_code="110107001", by=SystemPrincipal("区派单员"), note="核实后改派"
+    )
     complaint.refresh_from_db()
     assert complaint.status == Status.DISPATCHED and complaint.lead_code == "110107001"
     assert assignment.role == AssignmentRole.LEAD and assignment.state == AssignmentState.ACTIVE
@@ -206,7 +213,7 @@ def test_return_review_and_redispatch():
     assert not selectors.return_queue().exists()
     assert list(complaint.history.order_by("id").values_list("to_status", flat=True))[-2:] == ["returned", "dispatched"]
     with pytest.raises(ComplaintError) as info:
-        return_reject(return_request=request, note="too late")
+        return_reject(return_request=request, note="too late", by=SYSTEM)
     assert info.value.code == "already_decided"
 
 
@@ -214,13 +221,13 @@ def test_return_review_and_redispatch():
 def test_return_rejected_sends_it_back_and_returns_end_at_sign_in():
     lon, lat = inside(LUGU)
     complaint = intake(external_id="T-rej", category="020101", lon=lon, lat=lat).complaint
-    request = complaint_return(complaint=complaint, reason="not_our_duty", note="应由物业处理")
-    lead = return_reject(return_request=request, note="属于街道职责，继续办理")
+    request = complaint_return(complaint=complaint, reason="not_our_duty", note="应由物业处理", by=SYSTEM)
+    lead = return_reject(return_request=request, note="属于街道职责，继续办理", by=SYSTEM)
     complaint.refresh_from_db()
     assert complaint.status == Status.DISPATCHED and lead.state == AssignmentState.ACTIVE and lead.area_code == LUGU
-    complaint = complaint_transition(complaint=complaint, to=Status.ACCEPTED)
+    complaint = complaint_transition(complaint=complaint, to=Status.ACCEPTED, by=SYSTEM)
     with pytest.raises(ComplaintError) as info:
-        complaint_return(complaint=complaint, reason="not_our_area", note="签收后退单")
+        complaint_return(complaint=complaint, reason="not_our_area", note="签收后退单", by=SYSTEM)
     assert info.value.code == "invalid_transition"
 
 
@@ -233,12 +240,12 @@ def test_return_into_a_dispute_then_redispatch_by_ruling(settings):
     settings.SHAOZI = {**settings.SHAOZI, "RETURN_DISPUTE_OPENER": "tests.test_complaints.record_dispute"}
     lon, lat = inside(LUGU)
     complaint = intake(external_id="T-disp", category="020101", lon=lon, lat=lat).complaint
-    request = complaint_return(complaint=complaint, reason="not_our_area", note="边界不清")
-    request = return_dispute(return_request=request, note="交界处，提请裁定")
+    request = complaint_return(complaint=complaint, reason="not_our_area", note="边界不清", by=SYSTEM)
+    request = return_dispute(return_request=request, note="交界处，提请裁定", by=SYSTEM)
     assert request.decision == ReturnDecision.DISPUTED and request.dispute_ref == f"dispute:test-{complaint.pk}"
     complaint.refresh_from_db()
     assert complaint.status == Status.RETURNED
-    complaint_redispatch(complaint=complaint, to_code="110107001", note="按裁定")
+    complaint_redispatch(complaint=complaint, to_code="110107001", note="按裁定", by=SYSTEM)
     complaint.refresh_from_db()
     assert complaint.status == Status.DISPATCHED and complaint.lead_code == "110107001"
 
@@ -249,7 +256,7 @@ def test_a_co_handler_returning_its_copy_leaves_the_complaint_alone():
     point = building.geom.point_on_surface
     complaint = intake(external_id="T-co", category="020102", lon=point.x, lat=point.y).complaint
     copy = complaint.assignments.filter(role=AssignmentRole.CO_HANDLER).first()
-    complaint_return(complaint=complaint, assignment=copy, reason="not_our_area", note="不涉及本街道")
+    complaint_return(complaint=complaint, assignment=copy, reason="not_our_area", note="不涉及本街道", by=SYSTEM)
     complaint.refresh_from_db()
     copy.refresh_from_db()
     assert complaint.status == Status.DISPATCHED and copy.state == AssignmentState.RETURNED
@@ -287,7 +294,7 @@ def test_overdue_complaints_are_visible():
     late = intake(external_id="T-late", category="030102", lon=lon, lat=lat, received_at=old).complaint
     done = intake(external_id="T-done", category="030102", lon=lon, lat=lat, received_at=old).complaint
     for step in (Status.ACCEPTED, Status.RESOLVED):
-        done = complaint_transition(complaint=done, to=step)
+        done = complaint_transition(complaint=done, to=step, by=SYSTEM)
     overdue = set(Complaint.objects.overdue().values_list("external_id", flat=True))
     assert "T-late" in overdue and "T-done" not in overdue
     assert selectors.is_overdue(late) and not selectors.is_overdue(done)
@@ -301,7 +308,9 @@ def test_a_confirmed_ruling_redispatches_the_complaints_waiting_on_its_dispute(s
     lon, lat = inside(LUGU)
     complaint = intake(external_id="T-rule", category="020101", lon=lon, lat=lat).complaint
     other = intake(external_id="T-rule-2", category="020101", lon=lon, lat=lat).complaint
-    return_dispute(return_request=complaint_return(complaint=complaint, reason="not_our_area", note="交界"))
+    return_dispute(
+        return_request=complaint_return(complaint=complaint, reason="not_our_area", note="交界", by=SYSTEM), by=SYSTEM
+    )
     ruling = SimpleNamespace(dispute_id=f"test-{complaint.pk}", lead_code="110107001")
     hooks.ruling_confirmed(ruling=ruling, by=None)
     complaint.refresh_from_db()

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from complaints import selectors, services
 from complaints.models import JointCase, JointParty
+from complaints.permissions import SYSTEM
 from complaints.services import ComplaintError, IntakeData
 from hotspots.adapters import joint_case_start as adapter_joint_case_start
 from jurisdictions.demo import demo_users_create
@@ -211,14 +212,14 @@ def test_api_reads_are_scoped_and_list_queries_do_not_grow(users, django_assert_
 def test_a_fix_plan_starts_a_joint_case_through_the_hotspots_adapter(users):
     """hotspots.adapters.joint_case_start calls complaints.services.joint_case_start with the plan's fields."""
     complaint = services.complaint_intake(
-        data=IntakeData(category="020103", lon=YICHENG.x, lat=YICHENG.y, external_id="JC-PLAN"), by=None
+        data=IntakeData(category="020103", lon=YICHENG.x, lat=YICHENG.y, external_id="JC-PLAN"), by=SYSTEM
     ).complaint
     ref = adapter_joint_case_start(
         title="逸成体育公园整治方案",
         street_code=xueyuanlu(),
         department_codes=[HAIDIAN_MARKET, HAIDIAN_CGW, HAIDIAN_PLANNING],
         refs=[str(complaint.pk), "SYN-C-0000001"],
-        by="xueyuanlu",
+        by=users["xueyuanlu"],
     )
     assert ref.startswith("joint_case:")
     case = JointCase.objects.get(pk=int(ref.split(":")[1]))
@@ -274,7 +275,7 @@ def test_joint_case_permission_matrix(users, role):
 
 def test_links_are_limited_to_what_the_user_may_see(users):
     complaint = services.complaint_intake(
-        data=IntakeData(category="020103", lon=YICHENG.x, lat=YICHENG.y, external_id="JC-HIDDEN"), by=None
+        data=IntakeData(category="020103", lon=YICHENG.x, lat=YICHENG.y, external_id="JC-HIDDEN"), by=SYSTEM
     ).complaint
     with pytest.raises(ScopeDenied) as refused:
         services.whistle_blow(

@@ -160,7 +160,7 @@ def test_ruling_form_post_is_refused_with_the_reason_for_a_disallowed_user(dispu
     assert not Ruling.objects.exists()
 
 
-def test_fix_plan_page_is_printable_and_shows_the_plan(client):
+def test_fix_plan_page_is_printable_and_shows_the_plan(client, users):
     from django.contrib.gis.geos import MultiPolygon, Polygon
 
     from hotspots.models import FixPlan, Parcel
@@ -187,6 +187,9 @@ def test_fix_plan_page_is_printable_and_shows_the_plan(client):
         complaints=[{"ref": "C-1", "category_name": "违法建设"}, {"ref": "C-2", "category_name": "环境卫生"}],
         departments=[{"role": "city_management", "code": "110102.city_management", "name": "西城区城管委", "why": "x"}],
     )
+    assert client.get(f"/fix-plans/{plan.pk}/").status_code == 302  # login required
+    assert logged_in("xueyuanlu").get(f"/fix-plans/{plan.pk}/").status_code == 403  # another street's plan
+    client = logged_in("guangwai")
     response = client.get(f"/fix-plans/{plan.pk}/")
     assert response.status_code == 200
     page = response.content.decode()

@@ -21,6 +21,12 @@ from .conftest import write_geojson
 FAR_FUTURE = dt.date(2100, 6, 1)
 
 
+@pytest.fixture
+def client(admin_client):
+    """Tiles as a city administrator, who sees every complaint; what others see: tests/test_read_scope.py."""
+    return admin_client
+
+
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     """The XYZ tile holding a point (independent of maps.tiles on purpose)."""
     n = 2**z
@@ -519,7 +525,7 @@ def test_complaint_tile_etag_moves_with_the_data_and_filters(client, tile_compla
     x, y = tile_of(lon0, lat0, z)
     url = f"/tiles/complaints/{z}/{x}/{y}.pbf"
     first = client.get(url)
-    assert first["Cache-Control"] == "public, max-age=60"
+    assert first["Cache-Control"] == "private, max-age=60"
     etag = first["ETag"]
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
     assert client.get(url + "?status=closed")["ETag"] != etag

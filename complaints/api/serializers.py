@@ -18,6 +18,8 @@ from complaints.models import (
     ReturnRequest,
     StatusChange,
 )
+from config.api import DateTimeField
+from config.limits import limit
 
 
 class ComplaintFeatureSerializer(GeoFeatureModelSerializer):
@@ -164,19 +166,30 @@ class PointGeometryField(serializers.JSONField):
         return coordinates[:2]
 
 
+class CoordinateField(serializers.FloatField):
+    """A longitude or latitude: a number, never true/false (which Python would read as 1/0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            raise serializers.ValidationError("须为数字 must be a number, not true/false", code="invalid_coordinates")
+        return super().to_internal_value(data)
+
+
 class ComplaintInputSerializer(serializers.Serializer):
     """A new complaint: a point (`geometry` or `lon`/`lat`, in `crs`) or only an `address` to geocode."""
 
     external_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    received_at = serializers.DateTimeField(required=False, help_text="default: now; without offset = Beijing time")
+    received_at = DateTimeField(required=False, help_text="default: now; without offset = Beijing time")
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
     category = serializers.CharField(help_text="third-level catalogue code, e.g. 030102")
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, help_text="default: the category's")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limit("DESCRIPTION_CHARS")
+    )
     address = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     geometry = PointGeometryField(required=False)
-    lon = serializers.FloatField(required=False)
-    lat = serializers.FloatField(required=False)
+    lon = CoordinateField(required=False)
+    lat = CoordinateField(required=False)
     crs = serializers.ChoiceField(choices=CRS_CHOICES, default="wgs84")
     location_source = serializers.ChoiceField(choices=LocationSource.choices, required=False)
     accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=5000)

@@ -1,7 +1,8 @@
 """Native complaint API and joint cases (吹哨 → 报到).
 
-Every endpoint but the catalogue needs a logged-in user or an API token (anonymous → 401). Writes call services
-with the user as `by`; the services check the user's scope and refuse with a reason (→ 403).
+Every endpoint but the catalogue needs a logged-in user or an API token (anonymous → 401). Reads show only what
+the user's scope may read (`ComplaintQuerySet.readable_by`, `JointCaseQuerySet.visible_to`; see docs/security.md).
+Writes call services with the user as `by`; the services check the user's scope and refuse with a reason (→ 403).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +27,8 @@ from complaints import bulk, permissions, selectors, services
 from complaints.constants import JointCaseStatus, Status
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import JointTask, ReturnRequest
-from config.api import ApiError, parse_bbox
+from config.api import ApiError, JSONParser, parse_bbox
+from config.limits import date_problem, limit
 from jurisdictions.constants import Role
 from jurisdictions.permissions import require, scope_for
 
@@ -67,13 +69,20 @@ def parse_time(value: str | None, name: str, *, end: bool = False) -> dt.datetim
     """An ISO date or date-time (Beijing time when no offset); a bare date as `end` means the next midnight."""
     if not value:
         return None
-    moment = parse_datetime(value)
+    invalid = ApiError(
+        "invalid_time", f"{name} 须为 ISO 8601 日期或时间 must be an ISO 8601 date or time", {name: value}
+    )
+    try:
+        moment = parse_datetime(value)
+        day = parse_date(value) if moment is None and len(value) == 10 else None
+    except ValueError:  # well-formed but no such day or time: 2025-02-30, month 99
+        raise invalid from None
+    problem = date_problem(moment or day) if (moment or day) is not None else None
+    if problem is not None:
+        raise ApiError("date_out_of_range", f"{name} 超出日期范围 out of range: {problem}", {name: value})
     if moment is None:
-        day = parse_date(value) if len(value) == 10 else None
         if day is None:
-            raise ApiError(
-                "invalid_time", f"{name} 须为 ISO 8601 日期或时间 must be an ISO 8601 date or time", {name: value}
-            )
+            raise invalid
         if end:
             day += dt.timedelta(days=1)
         moment = dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ)
@@ -128,6 +137,7 @@ class ComplaintListView(ListAPIView):
         if overdue not in (None, "", "true", "false"):
             raise ApiError("invalid_overdue", "overdue 须为 true 或 false", {"overdue": overdue})
         return selectors.complaint_list(
+            scope=scope_for(self.request.user),
             bbox=parse_bbox(params.get("bbox")),
             received_from=parse_time(params.get("received_from"), "received_from"),
             received_to=parse_time(params.get("received_to"), "received_to", end=True),
@@ -140,7 +150,10 @@ class ComplaintListView(ListAPIView):
 
     @extend_schema(request=ComplaintInputSerializer, responses={201: ComplaintDetailSerializer})
     def post(self, request):
-        """Take a complaint in; the same external_id again returns the stored one with 200."""
+        """Take a complaint in; the same external_id again returns the stored one with 200.
+
+        A replay answers the stored complaint's full detail only to a caller who may read it; anyone else gets its
+        id, external id and status (enough to stay idempotent, nothing of its content)."""
         data = ComplaintInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -153,7 +166,10 @@ class ComplaintListView(ListAPIView):
             raise _service_error(exc) from exc
         complaint = selectors.complaint_get(pk=result.complaint.pk)
         code = http.HTTP_201_CREATED if result.created else http.HTTP_200_OK
-        body = ComplaintDetailSerializer(complaint, context={"now": timezone.now()}).data
+        if result.created or permissions.may_read_complaint(scope_for(request.user), complaint):
+            body = ComplaintDetailSerializer(complaint, context={"now": timezone.now()}).data
+        else:
+            body = {"id": complaint.pk, "external_id": complaint.external_id, "status": complaint.status}
         return Response(body, status=code, headers={"Location": f"/api/v1/complaints/{complaint.pk}"})
 
 
@@ -174,7 +190,7 @@ class ComplaintDetailView(APIView):
         complaint = _complaint_or_404(pk)
         scope = scope_for(request.user)
         require(
-            permissions.may_read_complaint(scope, complaint, list(complaint.assignments.all())),
+            permissions.may_read_complaint(scope, complaint),
             scope,
             "诉求不在你的辖区 the complaint is outside your scope",
             complaint=complaint.pk,
@@ -316,8 +332,12 @@ class BulkImportListView(APIView):
     """批量导入 Upload a CSV / GeoJSON / GeoPackage file; it is imported batch by batch before the reply."""
 
     permission_classes = [IsAuthenticated]
+    # The stricter `batch` rate limit on top of the user one (config/throttling.py).
+    throttle_scope = "batch"
 
     parser_classes = [MultiPartParser, FormParser]
+    # The error middleware refuses larger uploads before the view runs (config/errors.py).
+    body_limit = "UPLOAD_BYTES"
 
     @extend_schema(
         request={
@@ -341,10 +361,18 @@ class BulkImportListView(APIView):
             raise ApiError(
                 "unsupported_format", "不支持的文件类型 use .csv, .geojson or .gpkg", {"file": upload.name}, 415
             )
+        max_batch = limit("IMPORT_BATCH_ROWS")
+        invalid = ApiError(
+            "invalid_batch_size",
+            f"batch_size 须为 1–{max_batch} 的整数 must be an integer in 1–{max_batch}",
+            {"batch_size": request.data.get("batch_size"), "max": max_batch},
+        )
         try:
             batch_size = int(request.data.get("batch_size") or bulk.DEFAULT_BATCH)
         except ValueError:
-            raise ApiError("invalid_batch_size", "batch_size 须为正整数 must be a positive integer", {}) from None
+            raise invalid from None
+        if not 1 <= batch_size <= max_batch:
+            raise invalid
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"upload{suffix}"
             with path.open("wb") as handle:
@@ -377,6 +405,7 @@ class BulkImportDetailView(APIView):
         responses={200: BulkImportSerializer},
     )
     def get(self, request, pk: int):
+        bulk.imports_reap()  # an import whose process is gone reads as failed, not running forever
         record = selectors.bulk_import_get(pk=pk)
         if record is None:
             raise ApiError("not_found", f"没有编号为 {pk} 的导入 no import {pk}", {"id": pk}, 404)
@@ -387,11 +416,19 @@ class BulkImportDetailView(APIView):
             "只能查看自己的导入 you may only read your own imports",
             bulk_import=pk,
         )
+        max_errors = limit("ERRORS_LIMIT")
+        raw = request.query_params.get("errors_limit")
         try:
-            limit = max(0, int(request.query_params.get("errors_limit") or 1000))
+            errors_limit = max(0, int(raw or 1000))
         except ValueError:
             raise ApiError("invalid_errors_limit", "errors_limit 须为整数 must be an integer", {}) from None
-        return Response(BulkImportSerializer(record, context={"errors_limit": limit}).data)
+        if errors_limit > max_errors:
+            raise ApiError(
+                "invalid_errors_limit",
+                f"errors_limit 最大为 {max_errors} must be at most {max_errors}",
+                {"errors_limit": raw, "max": max_errors},
+            )
+        return Response(BulkImportSerializer(record, context={"errors_limit": errors_limit}).data)
 
 
 # --- joint cases (街乡吹哨、部门报到) ----------------------------------------------------------------------------
@@ -404,7 +441,7 @@ def _case_or_404(pk: int, request):
         raise ApiError("not_found", f"没有编号为 {pk} 的联合办案 no joint case {pk}", {"id": pk}, 404)
     scope = scope_for(request.user)
     require(
-        permissions.takes_part(scope, case, list(case.parties.all())),
+        permissions.may_read_case(scope, case),
         scope,
         "你不是该联合办案的牵头或被召集单位 you neither lead nor were summoned to this joint case",
         lead_codes=case.lead_codes,

@@ -6,19 +6,26 @@ JSON). Errors use Open311's shape, a list of {code, description}. Coordinates ar
 `crs` (gcj02, bd09, cgcs2000) is accepted as an extension for callers holding Chinese map coordinates.
 
 Reads (services, requests) are public, as the standard has them, and carry no personal data (the reporter's
-name, phone or e-mail are never shown). POST requests need an API token, given as `Authorization: Token <key>`
-or as Open311's own `api_key` field (the same key); the token's user must be allowed to take complaints in
-(401 without a valid token, 403 for a role or place outside its scope).
+name, phone or e-mail are never shown). A request is shown in full (description, staff notes as `status_notes`,
+address, exact position) only to a caller who may read the complaint — a logged-in user or token whose scope
+covers it (`ComplaintQuerySet.readable_by`), and for an API client only the requests it submitted itself; anyone
+else sees the service, status, times, the street (not the address) and a position rounded to 3 decimals (about
+100 m), plus description and notes when `SHAOZI["OPEN311_PUBLISH_TEXT"]` says the jurisdiction publishes them.
+
+POST requests need an API token, given as `Authorization: Token <key>` or as Open311's own `api_key` field (the
+same key); the token's user must be allowed to take complaints in (401 without a valid token, 403 for a role or
+place outside its scope).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from xml.etree import ElementTree
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -27,9 +34,12 @@ from rest_framework.exceptions import AuthenticationFailed
 from complaints import selectors, services
 from complaints.constants import DONE_STATUSES, Channel, Status, Urgency
 from complaints.deadlines import LOCAL_TZ
-from complaints.models import Category, Complaint
+from complaints.models import Category, Complaint, StatusChange
+from config.limits import InputError, date_problem, loads
+from config.throttling import THROTTLED_MESSAGE, retry_after, throttle_wait
 from jurisdictions.auth import ShaoziTokenAuthentication
-from jurisdictions.permissions import ScopeDenied
+from jurisdictions.constants import Role
+from jurisdictions.permissions import Scope, ScopeDenied, scope_for
 
 MAX_RESULTS = 1000
 DEFAULT_WINDOW = dt.timedelta(days=90)
@@ -91,8 +101,27 @@ def _format(fmt: str | None) -> str:
     return (fmt or "json").lower()
 
 
+def _throttle_user(request):
+    """The user of a valid API token (header or `api_key`), so token callers are limited per user; else None
+    (the session's user, or the client IP). An invalid token is refused later by the handler, not here."""
+    key = str(request.GET.get("api_key") or "").strip()
+    if not key and request.method == "POST":
+        try:
+            key = str(_post_data(request).get("api_key") or "").strip()
+        except Open311Error:
+            key = ""
+    authentication = ShaoziTokenAuthentication()
+    try:
+        found = authentication.authenticate(request)
+        if found is None and key:
+            found = authentication.authenticate_credentials(key)
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
 def open311_view(kind: str, methods: list[str]):
-    """Wrap a handler: format check, method check, Open311 errors."""
+    """Wrap a handler: format check, method check, rate limits (`anon`/`user`, as the API), Open311 errors."""
 
     def decorator(handler):
         @csrf_exempt
@@ -101,11 +130,19 @@ def open311_view(kind: str, methods: list[str]):
             fmt = _format(fmt)
             if fmt not in ("json", "xml"):
                 return _error("json", 400, f"不支持的格式 unsupported format {fmt!r}: use .json or .xml")
+            wait = throttle_wait(request, user=_throttle_user(request))
+            if wait is not None:
+                response = _error(fmt, 429, THROTTLED_MESSAGE.format(wait=retry_after(wait)))
+                response["Retry-After"] = retry_after(wait)
+                return response
             try:
                 payload, status = handler(request, *args, **kwargs)
             except Open311Error as exc:
                 return _error(fmt, exc.status, exc.description)
-            return _render(payload, fmt, kind, status)
+            # What a request shows depends on who asks (see _requests): no shared cache may mix callers.
+            response = _render(payload, fmt, kind, status)
+            patch_vary_headers(response, ("Cookie", "Authorization"))
+            return response
 
         view.__name__ = handler.__name__
         return view
@@ -155,14 +192,88 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds") if moment else None
 
 
-def _request(complaint: Complaint) -> dict:
+# Decimals of a position shown to callers who may not read the complaint: 0.001° is about 100 m.
+PUBLIC_DECIMALS = 3
+
+
+def publish_text() -> bool:
+    """True when the jurisdiction publishes complaint descriptions and staff notes on Open311 (off by default)."""
+    return bool(getattr(settings, "SHAOZI", {}).get("OPEN311_PUBLISH_TEXT", False))
+
+
+def _reader(request) -> Scope:
+    """Who reads: the logged-in user, or the user of a token (Authorization header or `api_key`); anonymous else.
+
+    A token that is given but not valid is refused (401) rather than read as anonymous.
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return scope_for(user)
+    authentication = ShaoziTokenAuthentication()
+    key = str(request.GET.get("api_key") or "").strip()
+    try:
+        found = authentication.authenticate(request)
+        if found is None and key:
+            found = authentication.authenticate_credentials(key)
+    except AuthenticationFailed as exc:
+        raise Open311Error(401, f"API 令牌无效 invalid api_key or token: {exc.detail}") from exc
+    return scope_for(found[0] if found else None)
+
+
+def readable_in_full(scope: Scope, complaints: list[Complaint]) -> set[int]:
+    """Ids of the complaints `scope` may read in full: the common read policy, and for an API client (an app
+    holding an Open311 api_key) only the requests it submitted itself."""
+    if scope.role is None or not complaints:
+        return set()
+    ids = [c.pk for c in complaints]
+    readable = set(Complaint.objects.readable_by(scope).filter(pk__in=ids).values_list("pk", flat=True))
+    if scope.role == Role.API_CLIENT:
+        submitted = StatusChange.objects.filter(
+            complaint_id__in=readable, from_status="", to_status=Status.RECEIVED, by=scope.username
+        )
+        readable &= set(submitted.values_list("complaint_id", flat=True))
+    return readable
+
+
+def _requests(request, complaints) -> list[dict]:
+    """The requests as the caller may see them: in full, or the public view."""
+    complaints = list(complaints)
+    full = readable_in_full(_reader(request), complaints)
+    text = publish_text()
+    return [_request(c) if c.pk in full else _public_request(c, text=text) for c in complaints]
+
+
+def _status_notes(complaint: Complaint) -> str:
     notes = complaint.history.all()
     last = list(notes)[-1] if notes else None
+    return f"{Status(complaint.status).label} {complaint.status}" + (f"：{last.note}" if last and last.note else "")
+
+
+def _public_request(complaint: Complaint, *, text: bool = False) -> dict:
+    """A request as anyone may see it: no description, no staff notes, the street instead of the address and a
+    rounded position — unless the jurisdiction publishes the text (`text`)."""
+    shown = {
+        "service_request_id": complaint.external_id,
+        "status": "closed" if complaint.status in DONE_STATUSES else "open",
+        "service_name": complaint.category.name,
+        "service_code": complaint.category.code,
+        "requested_datetime": _iso(complaint.received_at),
+        "updated_datetime": _iso(complaint.updated_at),
+        "address": f"{complaint.district_name}{complaint.street_name}",
+        "lat": round(complaint.location.y, PUBLIC_DECIMALS),
+        "long": round(complaint.location.x, PUBLIC_DECIMALS),
+    }
+    if text:
+        shown["status_notes"] = _status_notes(complaint)
+        shown["description"] = complaint.description
+    return shown
+
+
+def _request(complaint: Complaint) -> dict:
     return {
         "service_request_id": complaint.external_id,
         "status": "closed" if complaint.status in DONE_STATUSES else "open",
-        "status_notes": f"{Status(complaint.status).label} {complaint.status}"
-        + (f"：{last.note}" if last and last.note else ""),
+        "status_notes": _status_notes(complaint),
         "service_name": complaint.category.name,
         "service_code": complaint.category.code,
         "description": complaint.description,
@@ -192,20 +303,47 @@ def _notice(complaint: Complaint) -> str:
 def _parse_moment(value: str | None, name: str) -> dt.datetime | None:
     if not value:
         return None
-    moment = parse_datetime(value.replace(" ", "+")) if "T" in value else None
+    invalid = Open311Error(400, f"{name} 须为 W3C 时间 must be a w3c datetime, e.g. 2025-10-09T08:00:00+08:00")
+    try:
+        moment = parse_datetime(value.replace(" ", "+")) if "T" in value else None
+    except ValueError:  # well-formed but no such day or time: month 99, February 30
+        raise invalid from None
     if moment is None:
-        raise Open311Error(400, f"{name} 须为 W3C 时间 must be a w3c datetime, e.g. 2025-10-09T08:00:00+08:00")
+        raise invalid
+    problem = date_problem(moment)
+    if problem is not None:
+        raise Open311Error(400, f"{name} 超出日期范围 out of range: {problem}")
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=LOCAL_TZ)
+
+
+# Fields of a JSON request body that must be text (a form only holds text); lat/long may be numbers.
+TEXT_FIELDS = (
+    "service_code",
+    "description",
+    "address_string",
+    "crs",
+    "api_key",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "device_id",
+    "account_id",
+)
 
 
 def _post_data(request) -> dict:
     if request.content_type == "application/json":
         try:
-            data = json.loads(request.body or b"{}")
-        except json.JSONDecodeError:
-            raise Open311Error(400, "请求体不是 JSON body is not JSON") from None
+            # Within the input limits: nesting depth, storable text, field length (config/limits.py).
+            data = loads(request.body or b"{}")
+        except InputError as exc:
+            raise Open311Error(exc.status, exc.message) from None
         if not isinstance(data, dict):
             raise Open311Error(400, "请求体须为对象 body must be an object")
+        wrong = [name for name in TEXT_FIELDS if data.get(name) is not None and not isinstance(data[name], str)]
+        if wrong:
+            raise Open311Error(400, f"须为文本 must be strings: {', '.join(wrong)}")
         return data
     return {key: request.POST.get(key) for key in request.POST}
 
@@ -298,7 +436,7 @@ def _search(request):
             complaints = complaints.exclude(status__in=DONE_STATUSES)
         elif statuses == ["closed"]:
             complaints = complaints.filter(status__in=DONE_STATUSES)
-    return [_request(c) for c in complaints.order_by("-received_at", "-id")[:MAX_RESULTS]], 200
+    return _requests(request, complaints.order_by("-received_at", "-id")[:MAX_RESULTS]), 200
 
 
 @open311_view("requests", ["GET", "POST"])
@@ -315,4 +453,4 @@ def request_detail(request, request_id: str):
     )
     if complaint is None:
         raise Open311Error(404, f"没有该请求 no service request {request_id}")
-    return [_request(complaint)], 200
+    return _requests(request, [complaint]), 200

@@ -39,7 +39,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it sees every response: errors under /api/, /open311/, /tiles/, /map/ as JSON (config/errors.py).
+    "config.errors.ErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from STATIC_ROOT (collectstatic), compressed, before any other work.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.ops.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +101,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Gzip/Brotli copies next to each file, served by WhiteNoise. Not the manifest (hashed names) storage: the vendored
+# leaflet.js names a source map that is not shipped, and the planner map builds its asset URLs without `static`.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -104,12 +115,36 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "config.api.error_handler",
+    # JSON within the input limits (depth, text): SHAOZI["LIMITS"], config/limits.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Token first, so an anonymous request to a protected endpoint gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "jurisdictions.auth.ShaoziTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Rate limits (config/throttling.py): anonymous callers per IP, token and session users per user, plus a
+    # view's own scope. Counts are in the default cache: per process unless it is a shared one (docs/security.md).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonThrottle",
+        "config.throttling.UserThrottle",
+        "config.throttling.ScopeThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("SHAOZI_RATE_ANON", "600/min"),
+        "user": os.environ.get("SHAOZI_RATE_USER", "6000/min"),
+        # POST /api/v1/jurisdiction/batch and bulk complaint imports: up to a million rows each.
+        "batch": os.environ.get("SHAOZI_RATE_BATCH", "30/min"),
+        # Vector tiles (/tiles/): a map view asks for dozens at once.
+        "tiles": os.environ.get("SHAOZI_RATE_TILES", "3000/min"),
+    },
+    # Proxies in front that append to X-Forwarded-For (the client's IP is the one the last of them saw);
+    # 0 uses the socket's address. Never leave it unset behind a proxy: a caller could pick its own IP.
+    "NUM_PROXIES": int(os.environ.get("SHAOZI_NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -144,12 +179,47 @@ SHAOZI = {
     "ALLOW_DEMO_USERS": True,
     # Other processes see a gazetteer reload after at most this long (the geocoder's in-process index).
     "GEOCODER_CACHE_SECONDS": 300,
+    # A web request's SQL statement is cancelled after this long (0: never); management commands have no limit.
+    "STATEMENT_TIMEOUT_MS": int(os.environ.get("SHAOZI_STATEMENT_TIMEOUT_MS", "15000")),
     # Repeat complaints (重复诉求): same category within this radius (metres) and this many days back.
     "REPEAT_RADIUS_M": 250.0,
     "REPEAT_WINDOW_DAYS": 30,
     # Opens a boundary dispute for a return (退单) the reviewer sends to dispute.
     "RETURN_DISPUTE_OPENER": "complaints.hooks.open_return_dispute",
+    # Input limits: each breach gets its own 4xx and error code (docs/security.md, "Limits and error responses").
+    "LIMITS": {
+        # A JSON or form body (also Django's DATA_UPLOAD_MAX_MEMORY_SIZE) → 413 body_too_large.
+        "BODY_BYTES": 2_621_440,
+        # Path and query string; below gunicorn's default request-line limit (4094) → 414 uri_too_long.
+        "URL_CHARS": 4000,
+        # Nesting of JSON arrays and objects → 400 json_too_deep.
+        "JSON_DEPTH": 32,
+        # One text value: a JSON string, a form or query value, a CSV field → 400 field_too_long.
+        "FIELD_CHARS": 131_072,
+        # A complaint's description (native API, Open311, bulk rows) → 400 field_too_long.
+        "DESCRIPTION_CHARS": 4000,
+        # Dates and times given as input (received_at, list filters, Open311 dates) → 400 date_out_of_range.
+        "DATE_MIN": "2000-01-01",
+        "DATE_MAX": "2100-12-31",
+        # POST /api/v1/jurisdiction/batch with a token or login, and anonymous → 413 body_too_large / too_many_rows.
+        "BATCH_BYTES": 256 * 1024 * 1024,
+        "BATCH_ROWS": 1_000_000,
+        "BATCH_ANONYMOUS_BYTES": 5 * 1024 * 1024,
+        "BATCH_ANONYMOUS_ROWS": 100_000,
+        # A bulk complaint file uploaded to POST /api/v1/complaint-imports → 413 body_too_large.
+        "UPLOAD_BYTES": 1024 * 1024 * 1024,
+        # batch_size of a bulk import (rows per transaction) → 400 invalid_batch_size.
+        "IMPORT_BATCH_ROWS": 100_000,
+        # errors_limit of GET /api/v1/complaint-imports/{id} → 400 invalid_errors_limit.
+        "ERRORS_LIMIT": 100_000,
+    },
+    # A running bulk import whose process has not reported for this long (or is gone) is marked failed.
+    "BULK_IMPORT_STALE_SECONDS": 120,
 }
+
+# Django's own cap on a form body read into memory (uploaded files do not count); JSON bodies are capped by
+# config.api.JSONParser and the error middleware with the same limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = SHAOZI["LIMITS"]["BODY_BYTES"]
 
 LOGGING = {
     "version": 1,

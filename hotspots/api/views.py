@@ -7,7 +7,7 @@ import datetime as dt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
@@ -56,9 +56,12 @@ def _run_id(value: str | None) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        run = int(value)
     except ValueError:
         raise ApiError("invalid_run", "run 须为整数 run must be an integer", {"run": value}) from None
+    if not 0 < run < 2**63:  # past the database's bigint no run can exist (and the query would fail)
+        raise ApiError("invalid_run", "run 须为正整数 run must be a positive id", {"run": value})
+    return run
 
 
 class LayerPagination(GeoJsonPagination):
@@ -210,7 +213,8 @@ class FixPlanListView(ListAPIView):
 
     serializer_class = FixPlanSerializer
     pagination_class = LayerPagination
-    permission_classes = [IsAuthenticatedOrReadOnly]
+    # Plans are read within the reader's scope (FixPlanQuerySet.visible_to): anonymous callers get 401.
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=FILTERS[:1] + FILTERS[2:3])
     def get(self, request, *args, **kwargs):
@@ -219,7 +223,10 @@ class FixPlanListView(ListAPIView):
     def get_queryset(self):
         params = self.request.query_params
         return selectors.fix_plan_list(
-            bbox=parse_bbox(params.get("bbox")), street=params.get("street"), status=params.get("status")
+            scope=scope_for(self.request.user),
+            bbox=parse_bbox(params.get("bbox")),
+            street=params.get("street"),
+            status=params.get("status"),
         )
 
     @extend_schema(request=FixPlanCreateSerializer, responses={201: FixPlanSerializer})
@@ -247,11 +254,21 @@ def _plan(pk: int) -> FixPlan:
 
 
 class FixPlanDetailView(APIView):
-    """单个整治方案 One fix plan as a GeoJSON Feature (the export)."""
+    """单个整治方案 One fix plan as a GeoJSON Feature (the export), if it lies in your scope (403 otherwise)."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: FixPlanSerializer})
     def get(self, request, pk: int):
-        response = Response(FixPlanSerializer(_plan(pk)).data)
+        plan = _plan(pk)
+        scope = scope_for(request.user)
+        require(
+            FixPlan.objects.visible_to(scope).filter(pk=plan.pk).exists(),
+            scope,
+            "整治方案不在你的辖区 the fix plan is outside your scope",
+            street=plan.street_code,
+        )
+        response = Response(FixPlanSerializer(plan).data)
         if request.query_params.get("download"):
             response["Content-Disposition"] = f'attachment; filename="fix-plan-{pk}.geojson"'
         return response
@@ -285,7 +302,7 @@ class FixPlanJointCaseView(APIView):
         plan = _plan(pk)
         _require_plan_writer(request, plan.street_code)
         try:
-            plan = services.fix_plan_joint_case_start(plan=plan, by=request.user.get_username())
+            plan = services.fix_plan_joint_case_start(plan=plan, by=request.user)
         except services.HotspotsError as exc:
             raise _service_error(exc) from exc
         return Response(FixPlanSerializer(plan).data)

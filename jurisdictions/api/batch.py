@@ -30,11 +30,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ApiError
+from config.limits import limit, loads, text_problem
 from geo import coords
 from jurisdictions import bulk, selectors
 
-MAX_ROWS = 1_000_000
-MAX_BYTES = 256 * 1024 * 1024
+# SHAOZI["LIMITS"]: with a token or a login, and anonymous (a large batch costs seconds and hundreds of MB).
+MAX_ROWS = limit("BATCH_ROWS")
+MAX_BYTES = limit("BATCH_BYTES")
+MAX_ROWS_ANONYMOUS = limit("BATCH_ANONYMOUS_ROWS")
+MAX_BYTES_ANONYMOUS = limit("BATCH_ANONYMOUS_BYTES")
 # Rows that need the full engine (accuracy circle, rule, building) cost a few database queries each.
 MAX_FULL_ENGINE_ROWS = 5_000
 _CHUNK_ROWS = 5_000
@@ -109,11 +113,17 @@ class JurisdictionBatchView(APIView):
     """批量管辖判定 Verdicts for many points at once, in input order."""
 
     renderer_classes = [JSONRenderer, NDJSONRenderer, CSVRenderer]
+    # The error middleware refuses larger bodies before the view runs (config/errors.py).
+    body_limit = "BATCH_BYTES"
+    # The stricter `batch` rate limit on top of the anon/user ones (config/throttling.py).
+    throttle_scope = "batch"
 
     @extend_schema(
         summary="批量管辖判定 batch jurisdiction lookup",
         description=(
-            f"At most {MAX_ROWS:,} rows and {MAX_BYTES // (1024 * 1024)} MB per request. Body: a GeoJSON "
+            f"At most {MAX_ROWS:,} rows and {MAX_BYTES // (1024 * 1024)} MB per request "
+            f"({MAX_ROWS_ANONYMOUS:,} rows and {MAX_BYTES_ANONYMOUS // (1024 * 1024)} MB without a token or login). "
+            "Body: a GeoJSON "
             "FeatureCollection of Points (properties may carry `id`, `crs`, `accuracy_m`; a feature `id` is used "
             "too) or CSV with a header `lon,lat[,crs,accuracy_m,id]`. Response rows follow the input order: a "
             "JSON array (default), NDJSON (`Accept: application/x-ndjson`) or CSV (`Accept: text/csv`). A bad row "
@@ -141,6 +151,7 @@ class JurisdictionBatchView(APIView):
             400: OpenApiResponse(description="invalid body, header or parameters (error shape)"),
             413: OpenApiResponse(description=f"more than {MAX_ROWS:,} rows or {MAX_BYTES // (1024 * 1024)} MB"),
             415: OpenApiResponse(description="body is neither GeoJSON nor CSV"),
+            429: OpenApiResponse(description="rate limit `batch` reached (error shape, Retry-After)"),
         },
     )
     def post(self, request):
@@ -154,7 +165,10 @@ class JurisdictionBatchView(APIView):
             default_crs = coords.normalise_system(default_crs)
         except coords.CoordinateError as exc:
             raise ApiError("invalid_crs", str(exc), {"crs": params.get("crs")}) from exc
-        rows = _read_rows(request)
+        anonymous = not getattr(request.user, "is_authenticated", False)
+        max_rows = min(MAX_ROWS, MAX_ROWS_ANONYMOUS) if anonymous else MAX_ROWS
+        max_bytes = min(MAX_BYTES, MAX_BYTES_ANONYMOUS) if anonymous else MAX_BYTES
+        rows = _read_rows(request, max_rows=max_rows, max_bytes=max_bytes)
         result = _resolve(rows, default_crs=default_crs, at=at)
         fmt = getattr(request.accepted_renderer, "format", "json")
         if fmt == "ndjson":
@@ -179,7 +193,8 @@ class JurisdictionBatchView(APIView):
 class _Rows:
     """Raw input columns (as given) plus structural problems per row index."""
 
-    def __init__(self):
+    def __init__(self, max_rows: int = MAX_ROWS):
+        self.max_rows = max_rows
         self.lon: list = []
         self.lat: list = []
         self.crs: list = []
@@ -188,10 +203,17 @@ class _Rows:
         self.problems: dict[int, dict[str, str]] = {}
 
     def add(self, lon, lat, crs=None, accuracy=None, row_id=None, problem: dict | None = None):
-        if len(self.lon) >= MAX_ROWS:
+        if len(self.lon) >= self.max_rows:
             raise ApiError(
-                "too_many_rows", f"行数超过上限 more than {MAX_ROWS:,} rows", {"max_rows": MAX_ROWS}, status_code=413
+                "too_many_rows",
+                f"行数超过上限 more than {self.max_rows:,} rows",
+                {"max_rows": self.max_rows},
+                status_code=413,
             )
+        if isinstance(row_id, str) and text_problem(row_id):
+            # An id comes back in the answer: a NUL or a lone surrogate could not be written out.
+            problem = {**(problem or {}), "id": text_problem(row_id)}
+            row_id = None
         if problem:
             self.problems[len(self.lon)] = problem
         self.lon.append(lon)
@@ -201,33 +223,38 @@ class _Rows:
         self.ids.append(None if row_id in (None, "") else str(row_id))
 
 
-def _read_body(request) -> str:
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(
+        "body_too_large",
+        f"请求体过大 body larger than {max_bytes:,} bytes",
+        {"max_bytes": max_bytes},
+        status_code=413,
+    )
+
+
+def _read_body(request, max_bytes: int) -> str:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > MAX_BYTES:
-        raise ApiError(
-            "too_large", f"请求体过大 body larger than {MAX_BYTES:,} bytes", {"max_bytes": MAX_BYTES}, status_code=413
-        )
+    if length > max_bytes:
+        raise _too_large(max_bytes)
     # Read the stream directly: request.body would apply Django's small form-upload limit.
-    raw = request.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
-        raise ApiError(
-            "too_large", f"请求体过大 body larger than {MAX_BYTES:,} bytes", {"max_bytes": MAX_BYTES}, status_code=413
-        )
+    raw = request.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise _too_large(max_bytes)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ApiError("invalid_encoding", "请求体须为 UTF-8 body must be UTF-8", {"position": exc.start}) from exc
 
 
-def _read_rows(request) -> _Rows:
+def _read_rows(request, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES) -> _Rows:
     media_type = (request.content_type or "").split(";")[0].strip().lower()
     if media_type in ("application/geo+json", "application/json"):
-        return _read_geojson(_read_body(request))
+        return _read_geojson(_read_body(request, max_bytes), max_rows)
     if media_type in ("text/csv", "application/csv"):
-        return _read_csv(_read_body(request))
+        return _read_csv(_read_body(request, max_bytes), max_rows)
     raise ApiError(
         "unsupported_media_type",
         "请求体须为 GeoJSON 或 CSV body must be application/geo+json, application/json or text/csv",
@@ -236,11 +263,10 @@ def _read_rows(request) -> _Rows:
     )
 
 
-def _read_geojson(text: str) -> _Rows:
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise ApiError("invalid_json", f"JSON 无效 invalid JSON: {exc}", {}) from exc
+def _read_geojson(text: str, max_rows: int = MAX_ROWS) -> _Rows:
+    # Depth is checked (a deeply nested body is a 400, not a RecursionError); strings are not walked one by one
+    # here: only ids come back out, and those are checked as rows are added.
+    body = loads(text, walk=False)
     if (
         not isinstance(body, dict)
         or body.get("type") != "FeatureCollection"
@@ -249,7 +275,7 @@ def _read_geojson(text: str) -> _Rows:
         raise ApiError(
             "invalid_body", "须为 GeoJSON FeatureCollection body must be a GeoJSON FeatureCollection of Points", {}
         )
-    rows = _Rows()
+    rows = _Rows(max_rows)
     for feature in body["features"]:
         if not isinstance(feature, dict):
             rows.add(None, None, problem={"feature": "不是 GeoJSON Feature not a Feature"})
@@ -270,8 +296,10 @@ def _read_geojson(text: str) -> _Rows:
     return rows
 
 
-def _read_csv(text: str) -> _Rows:
-    reader = csv.reader(io.StringIO(text))
+def _read_csv(text: str, max_rows: int = MAX_ROWS) -> _Rows:
+    # newline="": bare CR line ends (old spreadsheet exports) end rows like LF and CRLF do, and a quoted field
+    # may hold any of them.
+    reader = _checked(csv.reader(io.StringIO(text, newline="")))
     header = next(reader, None)
     columns = [c.strip().lower() for c in header or []]
     missing = [c for c in ("lon", "lat") if c not in columns]
@@ -282,7 +310,7 @@ def _read_csv(text: str) -> _Rows:
             {"missing": missing, "header": columns},
         )
     at = {name: columns.index(name) for name in ("lon", "lat", "crs", "accuracy_m", "id") if name in columns}
-    rows = _Rows()
+    rows = _Rows(max_rows)
     for record in reader:
         if not record or (len(record) == 1 and not record[0].strip()):
             continue  # blank lines are not rows
@@ -298,12 +326,36 @@ def _read_csv(text: str) -> _Rows:
     return rows
 
 
+def _checked(reader):
+    """The CSV reader's records; a field past FIELD_CHARS or malformed CSV is a 400 naming the line."""
+    max_chars = limit("FIELD_CHARS")
+    # The csv module's field limit is process-wide; the project uses one value for every text field.
+    if csv.field_size_limit() != max_chars:
+        csv.field_size_limit(max_chars)
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise ApiError(
+                    "field_too_long",
+                    f"CSV 字段过长 a field is longer than {max_chars:,} characters",
+                    {"line": reader.line_num, "max_chars": max_chars},
+                ) from None
+            raise ApiError("invalid_csv", f"CSV 无效 invalid CSV: {exc}", {"line": reader.line_num}) from None
+        yield record
+
+
 # --- resolving --------------------------------------------------------------------------------------------
 
 
 def _numbers(raw: list, name: str, limit: float, problems: dict[int, dict[str, str]]) -> np.ndarray:
     """Floats from raw values (numbers or strings); bad ones become NaN and a problem on their row."""
     try:
+        if any(type(value) is bool for value in raw):
+            raise TypeError("true/false is not a coordinate")  # numpy would read True as 1.0
         values = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):
         values = np.full(len(raw), np.nan)

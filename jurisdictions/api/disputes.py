@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -23,15 +25,37 @@ from jurisdictions.services import RuleError, rule_create
 
 
 def _geometry(value, field: str) -> GEOSGeometry | None:
+    """A GeoJSON geometry object (WGS-84) from the request; 400 for anything else (WKT and strings included)."""
     if value in (None, ""):
         return None
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str) or "coordinates" not in value:
+        raise ApiError(
+            "invalid_geometry", f"{field} 须为 GeoJSON 几何对象 {field} must be a GeoJSON geometry", {field: "geojson"}
+        )
+    if not _numbers_only(value["coordinates"]):
+        raise ApiError(
+            "invalid_geometry",
+            f"{field} 坐标须为有限数值 {field} coordinates must be finite numbers",
+            {field: "coords"},
+        )
     try:
-        geom = GEOSGeometry(json.dumps(value) if isinstance(value, dict) else str(value), srid=4326)
-    except (GEOSException, ValueError, TypeError) as exc:
+        geom = GEOSGeometry(json.dumps(value), srid=4326)
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
         raise ApiError("invalid_geometry", f"几何无效 invalid geometry in {field}", {field: str(exc)}) from None
     if geom.srid != 4326:
         geom.srid = 4326
     return geom
+
+
+def _numbers_only(value, depth: int = 0) -> bool:
+    """Nested lists (at most four deep, as GeoJSON's) of finite numbers, booleans excluded."""
+    if isinstance(value, list):
+        return depth < 4 and all(_numbers_only(v, depth + 1) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _dispute_error(exc: dispute_services.DisputeError) -> ApiError:
+    return ApiError(exc.code, exc.message, exc.details)
 
 
 def dispute_feature(dispute: Dispute, *, full: bool = False) -> dict:
@@ -126,18 +150,21 @@ class DisputeListView(APIView):
         place = _geometry(data.get("place"), "place")
         if point is None and place is None and building is None:
             raise ApiError("invalid_request", "需要 point、place 或 building a place is required", {})
-        dispute = dispute_services.dispute_open(
-            by=request.user,
-            title=data["title"],
-            description=data["description"],
-            point=point,
-            place=place,
-            building=building,
-            contested_codes=data["contested_codes"],
-            accuracy_m=data.get("accuracy_m"),
-            origin=data["origin"],
-            origin_ref=data["origin_ref"],
-        )
+        try:
+            dispute = dispute_services.dispute_open(
+                by=request.user,
+                title=data["title"],
+                description=data["description"],
+                point=point,
+                place=place,
+                building=building,
+                contested_codes=data["contested_codes"],
+                accuracy_m=data.get("accuracy_m"),
+                origin=data["origin"],
+                origin_ref=data["origin_ref"],
+            )
+        except dispute_services.DisputeError as exc:
+            raise _dispute_error(exc) from exc
         return Response(dispute_feature(dispute, full=True), status=status.HTTP_201_CREATED)
 
 
@@ -201,6 +228,8 @@ class DisputeRulingView(APIView):
                 valid_from=data.get("valid_from"),
                 valid_to=data.get("valid_to"),
             )
+        except dispute_services.DisputeError as exc:
+            raise _dispute_error(exc) from exc
         except (RuleError, ValueError) as exc:
             raise ApiError("invalid_ruling", str(exc), {}) from exc
         dispute.refresh_from_db()
@@ -224,8 +253,8 @@ class DisputeStatusView(APIView):
         data = _valid(DisputeStatusSerializer, request.data)
         try:
             dispute_services.dispute_set_status(dispute=dispute, status=data["status"], by=request.user)
-        except ValueError as exc:
-            raise ApiError("invalid_transition", str(exc), {"status": data["status"]}) from exc
+        except dispute_services.DisputeError as exc:
+            raise _dispute_error(exc) from exc
         return Response(dispute_feature(dispute, full=True))
 
 
@@ -287,18 +316,27 @@ class RuleListView(APIView):
             scope, (Role.ADMIN,), "直接创建规则（请通过争议裁定）create rules directly; rule a dispute instead"
         )
         data = _valid(RuleCreateSerializer, request.data)
-        building = Building.objects.filter(code=data["building"]).first() if data.get("building") else None
+        building = None
+        if data.get("building"):
+            building = Building.objects.filter(code=data["building"]).first()
+            if building is None:
+                raise ApiError("not_found", "没有该建筑 no such building", {"building": data["building"]}, 404)
+        place = _geometry(data.get("place"), "place")
         try:
+            if place is not None:
+                place = dispute_services.check_place(place, city_admin=True)
             rule = rule_create(
                 lead_code=data["lead_code"],
                 co_handler_codes=data["co_handler_codes"],
-                geom=_geometry(data.get("place"), "place"),
+                geom=place,
                 building=building,
                 valid_from=data["valid_from"],
                 valid_to=data.get("valid_to"),
                 reason=data["reason"],
                 author=request.user.get_username(),
             )
+        except dispute_services.DisputeError as exc:
+            raise _dispute_error(exc) from exc
         except RuleError as exc:
             raise ApiError("invalid_rule", str(exc), {}) from exc
         dispute_services.audit_log(actor=request.user, action="rule.create", obj=rule, changes={"lead": rule.lead_code})

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from config.api import ApiError, parse_bbox
-from jurisdictions import selectors
+from jurisdictions import engine, selectors
 from jurisdictions.constants import AreaLevel
 from jurisdictions.models import Generation
 from jurisdictions.topology import findings_geojson
@@ -44,7 +44,7 @@ class JurisdictionView(APIView):
             accuracy_m = selectors.parse_accuracy(params.get("accuracy_m"))
         except selectors.QueryError as exc:
             raise _query_error(exc) from exc
-        verdict = selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy_m, input=echo)
+        verdict = engine.lookup(point=point, at=at, accuracy_m=accuracy_m, input=echo)
         return Response(verdict.as_dict())
 
 

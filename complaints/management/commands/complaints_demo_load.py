@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from complaints.bulk import BulkImportError, complaints_import
 from complaints.models import Complaint
+from complaints.permissions import SystemPrincipal
 from complaints.services import calendar_load, catalogue_load
 from jurisdictions.models import Area
 
@@ -32,7 +33,9 @@ class Command(BaseCommand):
         if not Area.objects.exists():
             raise CommandError("没有边界数据，请先运行 demo_load no boundaries: run demo_load first")
         try:
-            record = complaints_import(source=DEMO / "complaints-demo.csv", by="demo")
+            record = complaints_import(
+                source=DEMO / "complaints-demo.csv", by=SystemPrincipal("manage.py complaints_demo_load")
+            )
         except BulkImportError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"合成演示诉求 synthetic demo complaints: {record.summary()}"))

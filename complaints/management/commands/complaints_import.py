@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from complaints.bulk import DEFAULT_BATCH, BulkImportError, complaints_import, error_report_rows
+from complaints.permissions import SystemPrincipal
 
 
 class Command(BaseCommand):
@@ -19,7 +20,12 @@ class Command(BaseCommand):
         bar = tqdm(unit=" rows", unit_scale=True, disable=no_progress, file=self.stderr._out, desc="导入 importing")
         try:
             record = complaints_import(
-                source=source, file_format_name=fmt, crs=crs, batch_size=batch_size, progress=bar.update
+                source=source,
+                file_format_name=fmt,
+                crs=crs,
+                batch_size=batch_size,
+                progress=bar.update,
+                by=SystemPrincipal("manage.py complaints_import"),
             )
         except BulkImportError as exc:
             raise CommandError(str(exc)) from exc
