@@ -67,6 +67,64 @@ def complaint_list(
     return complaints.order_by("-received_at", "-id")
 
 
+def desk_queue(
+    *,
+    scope,
+    status: list[str] | None = None,
+    category: str | None = None,
+    overdue: bool | None = None,
+    search: str = "",
+    now: dt.datetime | None = None,
+) -> QuerySet[Complaint]:
+    """工单 The complaints a unit works on, soonest deadline first (no deadline last).
+
+    Street staff: complaints their street holds (an active assignment: lead or copy); district staff: those held
+    by the district or any of its streets; department staff: those held by their department; city-wide roles and
+    the hotline's systems: every complaint. Always within what the scope may read (`readable_by`). `search` looks
+    in the ticket id, address and description; `status` defaults to the statuses still being handled.
+    """
+    from django.db.models import F, Q
+
+    from .constants import OPEN_STATUSES
+
+    complaints = Complaint.objects.readable_by(scope).select_related("category")
+    held = Assignment.objects.active()
+    if scope.role == Role.STREET and scope.street_code:
+        complaints = complaints.filter(pk__in=held.filter(area_code=scope.street_code).values("complaint_id"))
+    elif scope.role == Role.DISTRICT and scope.district_code:
+        complaints = complaints.filter(
+            pk__in=held.filter(area_code__startswith=scope.district_code).values("complaint_id")
+        )
+    elif scope.role == Role.DEPARTMENT and scope.department_code:
+        complaints = complaints.filter(
+            pk__in=held.filter(department__code=scope.department_code).values("complaint_id")
+        )
+    complaints = complaints.filter(status__in=status or OPEN_STATUSES)
+    if category:
+        complaints = complaints.in_category(category)
+    if overdue is True:
+        complaints = complaints.overdue(now)
+    elif overdue is False:
+        complaints = complaints.exclude(pk__in=Complaint.objects.overdue(now).values("pk"))
+    if search:
+        complaints = complaints.filter(
+            Q(external_id__icontains=search) | Q(address__icontains=search) | Q(description__icontains=search)
+        )
+    return complaints.order_by(F("deadline_at").asc(nulls_last=True), "received_at", "id")
+
+
+def complaints_of_dispute(*, scope, reference: str) -> QuerySet[Complaint]:
+    """Complaints whose return became the dispute `reference` ("dispute:<id>") — where a ruling sends them — within
+    what `scope` may read."""
+    return (
+        Complaint.objects.readable_by(scope)
+        .filter(returns__dispute_ref=reference)
+        .distinct()
+        .select_related("category")
+        .order_by("id")
+    )
+
+
 def complaint_get(*, pk: int) -> Complaint | None:
     """One complaint with everything its detail page shows: history, assignments, returns and repeats."""
     return (

@@ -1,4 +1,5 @@
-"""One error path: every 4xx and 5xx under /api/, /open311/, /tiles/ and /map/ is JSON; HTML pages elsewhere stay HTML.
+"""One error path: every 4xx and 5xx under /api/, /open311/, /tiles/, /map/ and /ogc/ is JSON; HTML pages elsewhere
+stay HTML.
 
 The API's shape is `{"error": {"code", "message", "details"}}`; Open311 keeps its own list
 `[{"code": <status>, "description": ...}]` (XML for a `.xml` path). `ErrorMiddleware` comes first in MIDDLEWARE, so
@@ -20,7 +21,7 @@ from django.views import defaults
 
 from config.limits import InputError, check_text, limit
 
-API_PREFIXES = ("/api/", "/open311/", "/tiles/", "/map/")
+API_PREFIXES = ("/api/", "/open311/", "/tiles/", "/map/", "/ogc/")
 OPEN311_PREFIX = "/open311/"
 # PostgreSQL's bigint: a larger id in a URL cannot name a row (and would fail the query with a 500).
 MAX_ID = 2**63 - 1

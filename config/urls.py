@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.ops import healthz
+from ogc.views import LandingView as OgcLandingView
 
 urlpatterns = [
     path("api/v1/", include("jurisdictions.api.urls")),
@@ -10,6 +11,9 @@ urlpatterns = [
     path("api/v1/", include("complaints.api.urls")),
     path("api/v1/", include("hotspots.api.urls")),
     path("open311/v2/", include("complaints.open311.urls")),
+    # OGC API – Features (docs/ogc.md); "/ogc" without the slash is the same landing page.
+    path("ogc", OgcLandingView.as_view(), name="ogc-root"),
+    path("ogc/", include("ogc.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

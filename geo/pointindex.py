@@ -191,6 +191,21 @@ def _part_covers(q, row, px, py, part_row0, part_nrows, part_band, band_off, ex1
 
 
 @njit(cache=True)
+def _clear_cells(lon, lat, distance, x0, y0, inv_dx, inv_dy, nx, ny, grid, margin, out):
+    for n in range(lon.shape[0]):
+        fx = (lon[n] - x0) * inv_dx
+        fy = (lat[n] - y0) * inv_dy
+        out[n] = (
+            fx >= 0.0
+            and fx < nx
+            and fy >= 0.0
+            and fy < ny
+            and distance[n] < margin
+            and grid[int(fy) * nx + int(fx)] >= 0
+        )
+
+
+@njit(cache=True)
 def _query(
     lon,
     lat,
@@ -561,6 +576,31 @@ class PointIndex:
         """Memory held by the index's arrays, in bytes."""
         arrays = [self._grid, *self._cand, *self._parts, *self._edges]
         return int(sum(a.nbytes for a in arrays))
+
+    def clear_of_edges(self, lon, lat, distance) -> np.ndarray:
+        """True where no polygon edge comes within `distance` degrees (scalar or one per point) of the point, as
+        the grid alone shows it: the point's cell lies wholly inside one polygon with no edge within the index's
+        margin (`stats["margin_deg"]`). False means "not known", never "near": ask an exact test then."""
+        lon = np.ascontiguousarray(lon, dtype=np.float64).ravel()
+        lat = np.ascontiguousarray(lat, dtype=np.float64).ravel()
+        distance = np.broadcast_to(np.asarray(distance, dtype=np.float64), lon.shape)
+        x0, y0, inv_dx, inv_dy, nx, ny = self._geometry
+        out = np.empty(lon.shape[0], np.bool_)
+        _clear_cells(
+            lon,
+            lat,
+            np.ascontiguousarray(distance),
+            x0,
+            y0,
+            inv_dx,
+            inv_dy,
+            nx,
+            ny,
+            self._grid,
+            self.stats["margin_deg"],
+            out,
+        )
+        return out
 
     def query(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         """For each point: the lowest label covering it (-1 if none) and how many distinct labels cover it.

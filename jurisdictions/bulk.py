@@ -307,7 +307,13 @@ def boundary_tree(generation: Generation) -> shapely.STRtree:
 
 
 def circle_reaches_boundary(
-    *, lon, lat, radius_m, generation: Generation | None, tree: shapely.STRtree | None = None
+    *,
+    lon,
+    lat,
+    radius_m,
+    generation: Generation | None,
+    tree: shapely.STRtree | None = None,
+    index: PointIndex | None = None,
 ) -> np.ndarray:
     """True where a circle of `radius_m` around the point may reach a street or district boundary of
     `generation` (NaN or 0 radius: no circle, False).
@@ -315,7 +321,8 @@ def circle_reaches_boundary(
     Only those points need the engine's circle fractions (`selectors.circle_fractions`); a circle that stays
     inside one area gives the point's own verdict. Conservative: the metre radius becomes degrees on the
     longer axis at the point's latitude, plus 1 %, so a point is sometimes sent to the engine needlessly, never
-    kept from it wrongly. `tree`: the generation's `boundary_tree`, when the caller keeps it.
+    kept from it wrongly. `tree`: the generation's `boundary_tree`, when the caller keeps it; `index`: the
+    generation's point index (`boundary_index(...).index`), whose grid spares most points the exact test.
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
@@ -329,6 +336,12 @@ def circle_reaches_boundary(
         return out
     cos_lat = np.maximum(np.cos(np.radians(np.abs(lat[with_circle]))), 0.01)
     degrees = radius[with_circle] * 1.01 / (_METRES_PER_DEGREE * cos_lat)
+    if index is not None:
+        # Points whose grid cell shows no edge within reach need no exact test.
+        unsure = ~index.clear_of_edges(lon[with_circle], lat[with_circle], degrees)
+        with_circle, degrees = with_circle[unsure], degrees[unsure]
+        if not len(with_circle):
+            return out
     points = shapely.points(lon[with_circle], lat[with_circle])
     hits = tree.query(points, predicate="dwithin", distance=degrees)
     out[with_circle[np.unique(hits[0])]] = True

@@ -403,6 +403,25 @@ def _require_ruler(scope: Scope, dispute: Dispute, action: str) -> None:
     )
 
 
+def may_rule(user, dispute: Dispute) -> bool:
+    """Whether `user` may propose or confirm a ruling on `dispute`, or move it under review (the check
+    `dispute_rule` and `dispute_set_status` make): staff of an involved district, or a city administrator."""
+    try:
+        _require_ruler(scope_for(user), dispute, "裁定 rule")
+    except ScopeDenied:
+        return False
+    return True
+
+
+def may_withdraw(user, dispute: Dispute) -> bool:
+    """Whether `user` may withdraw `dispute`: whoever opened it, or those who may rule it."""
+    if dispute.status not in (DisputeStatus.OPEN, DisputeStatus.UNDER_REVIEW):
+        return False
+    return (dispute.opened_by_id is not None and dispute.opened_by_id == getattr(user, "pk", None)) or may_rule(
+        user, dispute
+    )
+
+
 @transaction.atomic
 def dispute_set_status(*, dispute: Dispute, status: str, by) -> Dispute:
     """Move an open dispute to under review, or withdraw it (撤回)."""
@@ -494,16 +513,23 @@ def dispute_rule(
             actor=by,
             action="ruling.propose",
             obj=ruling,
-            changes={"lead_code": lead_code, "co_handler_codes": co_handler_codes, "make_rule": make_rule},
+            changes={
+                "lead_code": lead_code,
+                "co_handler_codes": co_handler_codes,
+                "make_rule": make_rule,
+                "reason": reason,
+            },
         )
         if dispute.status == DisputeStatus.OPEN:
             dispute.status = DisputeStatus.UNDER_REVIEW
             dispute.save(update_fields=["status"])
             audit_log(actor=by, action="dispute.status", obj=dispute, changes={"status": ["open", "under_review"]})
+    # Each district's own reason is kept with its confirmation and in the audit trail: a district confirming the
+    # pending proposal says why in its own words, which the proposal's reason does not replace.
     who = "city" if scope.role == Role.ADMIN else scope.district_code
     if not ruling.confirmations.filter(district_code=who).exists():
-        RulingConfirmation.objects.create(ruling=ruling, district_code=who, user=by)
-        audit_log(actor=by, action="ruling.confirm", obj=ruling, changes={"district": who})
+        RulingConfirmation.objects.create(ruling=ruling, district_code=who, user=by, reason=(reason or "").strip())
+        audit_log(actor=by, action="ruling.confirm", obj=ruling, changes={"district": who, "reason": reason})
     confirmed = set(ruling.confirmations.values_list("district_code", flat=True))
     if "city" in confirmed or (set(dispute.district_codes) <= confirmed and not _needs_city(ruling)):
         _take_effect(ruling, by)
@@ -595,6 +621,8 @@ __all__ = [
     "dispute_open",
     "dispute_rule",
     "dispute_set_status",
+    "may_rule",
+    "may_withdraw",
     "ruling_choices",
     "ruling_missing_confirmations",
 ]

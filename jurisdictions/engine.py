@@ -55,6 +55,7 @@ class EngineState:
     _indexes: dict[int, bulk.BoundaryIndex] = field(default_factory=dict)
     _trees: dict[int, shapely.STRtree] = field(default_factory=dict)
     _shares: dict[int, dict[int, list[BuildingShare]]] = field(default_factory=dict)
+    _with_shares: dict[int, np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def in_force(self, at: dt.date) -> Generation | None:
@@ -75,6 +76,14 @@ class EngineState:
             if generation.pk not in self._trees:
                 self._trees[generation.pk] = bulk.boundary_tree(generation)
             return self._trees[generation.pk]
+
+    def with_shares(self, generation: Generation) -> np.ndarray:
+        """Per building (in `buildings` order): whether it has shares in `generation` (else geometry decides)."""
+        mask = self._with_shares.get(generation.pk)
+        if mask is None:
+            mask = np.array([bool(self.shares(generation, b.pk)) for b in self.buildings] or [False], dtype=bool)
+            self._with_shares[generation.pk] = mask
+        return mask
 
     def shares(self, generation: Generation, building_id: int) -> list[BuildingShare]:
         with self._lock:
@@ -128,45 +137,180 @@ def engine_state() -> EngineState:
         return _state
 
 
+# How a row is decided (`Resolution.how`): from memory (INSIDE, BUILDING) or by the database engine (the rest).
+INSIDE, BUILDING, RULE, NEAR_BOUNDARY, OUTSIDE, NO_GENERATION = "inside", "building", "rule", "near", "outside", "none"
+
+
+@dataclass
+class Resolution:
+    """Answers for arrays of points (all arrays in input order).
+
+    `district_code` … `street_name` are the geometric answer (the lowest covering street, as the database's tie
+    rule; "" outside). `how` says whether that is the verdict: INSIDE rows are exactly it; BUILDING rows are a
+    straddling building's shares (answered from memory); every other row — a rule in force on its day, a point
+    within a centimetre of a boundary or whose accuracy circle reaches one, outside every area, no generation —
+    needs the database engine. `needs_full` marks rows whose verdict is not the geometric one (BUILDING included).
+    `verdicts(rows)` gives the full verdict dicts, each equal to `selectors.jurisdiction_lookup`'s.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    days: np.ndarray
+    accuracy_m: np.ndarray
+    generation: np.ndarray  # Generation (or None) per row
+    label: np.ndarray
+    how: np.ndarray
+    district_code: np.ndarray
+    district_name: np.ndarray
+    street_code: np.ndarray
+    street_name: np.ndarray
+    inputs: list[dict] | None = None
+    _state: EngineState | None = None
+    _tables: dict[int, bulk.AreaTable] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    @property
+    def needs_full(self) -> np.ndarray:
+        return self.how != INSIDE
+
+    @property
+    def needs_database(self) -> np.ndarray:
+        return (self.how != INSIDE) & (self.how != BUILDING)
+
+    @property
+    def on_boundary(self) -> np.ndarray:
+        return self.how == NEAR_BOUNDARY
+
+    def verdict(self, row: int) -> Verdict:
+        """The full verdict of one row: from memory where exact, else from the database engine."""
+        at = self.days[row].astype(object)
+        accuracy = float(self.accuracy_m[row]) if np.isfinite(self.accuracy_m[row]) else None
+        point = Point(float(self.lon[row]), float(self.lat[row]), srid=4326)
+        echo = self.inputs[row] if self.inputs is not None else None
+        generation = self.generation[row]
+        how = self.how[row]
+        if how in (INSIDE, BUILDING) and generation is not None:
+            verdict = Verdict(point=point, input=echo or {}, generation=generation, at=at, accuracy_m=accuracy)
+            if how == INSIDE:
+                _decide_inside(verdict, self._tables[generation.pk], int(self.label[row]))
+                return verdict
+            building = self._state.buildings[int(self.label[row])]
+            if selectors.decide_by_building(verdict, building, generation, self._state.shares(generation, building.pk)):
+                return verdict
+        return selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy, input=echo)
+
+    def verdicts(self, rows=None) -> list[dict]:
+        """Full verdicts (as dicts) for `rows` (indices; all rows by default)."""
+        rows = range(len(self)) if rows is None else rows
+        return [self.verdict(int(i)).as_dict() for i in rows]
+
+
+def resolve(lon, lat, *, at=None, accuracy_m=None, crs: str = "wgs84", inputs: list[dict] | None = None) -> Resolution:
+    """The engine's one entry point: district and street for arrays of points, and which rows need more.
+
+    `lon`/`lat`: array-likes in `crs` (converted to WGS-84 here; NaN covers nothing). `at`: a date, or one date
+    per row (datetime64[D] or ISO strings; Beijing's today by default) — each row is answered against the
+    generation and the rules in force on its day. `accuracy_m`: None, a radius, or one per row (NaN: none).
+    Single lookups, the batch API, bulk intake, re-resolution and the hot-spot analyses all come through here.
+    """
+    lon, lat = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (lon, lat))
+    if crs and crs != "wgs84":
+        from geo import coords
+
+        lon, lat = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in coords.to_wgs84(lon, lat, crs))
+    n = len(lon)
+    if at is None:
+        at = timezone.localdate()
+    days = np.broadcast_to(np.asarray(at, dtype="datetime64[D]"), (n,)).copy()
+    accuracy = (
+        np.full(n, np.nan)
+        if accuracy_m is None
+        else np.broadcast_to(np.asarray(accuracy_m, dtype=np.float64), (n,)).copy()
+    )
+    accuracy[~(accuracy > 0)] = np.nan
+    state = engine_state()
+    label = np.full(n, -1, np.int64)
+    how = np.full(n, OUTSIDE, dtype="U8")
+    names = ("district_code", "district_name", "street_code", "street_name")
+    columns: dict[str, np.ndarray] = {}
+    # One generation per distinct day, then every row of a generation at once.
+    unique_days, day_of_row = np.unique(days, return_inverse=True)
+    in_force = [state.in_force(day.astype(object)) for day in unique_days]
+    generation_of_row = np.array([g.pk if g is not None else -1 for g in in_force], np.int64)[day_of_row]
+    generations = np.array([*in_force, None], dtype=object)[:-1][day_of_row] if n else np.empty(0, dtype=object)
+    resolution = Resolution(
+        lon=lon,
+        lat=lat,
+        days=days,
+        accuracy_m=accuracy,
+        generation=generations,
+        label=label,
+        how=how,
+        inputs=inputs,
+        _state=state,
+        **dict.fromkeys(names),
+    )
+    how[generation_of_row < 0] = NO_GENERATION
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    by_pk = {g.pk: g for g in in_force if g is not None}
+    groups = [pk for pk in np.unique(generation_of_row) if pk >= 0]
+    for pk in groups:
+        generation = by_pk[int(pk)]
+        rows = np.flatnonzero((generation_of_row == pk) & finite)
+        if not len(rows):
+            continue
+        x, y = lon[rows], lat[rows]
+        built = state.index(generation)
+        resolution._tables[generation.pk] = built.table
+        hit, _ = built.index.query(x, y)
+        inside = hit >= 0
+        label[rows[inside]] = hit[inside]
+        for name in names:
+            values = np.append(getattr(built.table, name), "")[hit]
+            if len(rows) == n:
+                columns[name] = values
+            else:
+                columns.setdefault(name, np.full(n, "", dtype=object))[rows] = values
+        how[rows[inside]] = INSIDE
+        # Only rows inside an area can be decided by geometry alone; the others go to the database anyway.
+        check = np.flatnonzero(inside)
+        radius = np.fmax(np.nan_to_num(accuracy[rows[check]], nan=0.0), settings.SHAOZI["BOUNDARY_TOLERANCE_M"])
+        near = bulk.circle_reaches_boundary(
+            lon=x[check],
+            lat=y[check],
+            radius_m=radius,
+            generation=generation,
+            tree=state.tree(generation),
+            index=built.index,
+        )
+        how[rows[check[near]]] = NEAR_BOUNDARY
+        if state.building_index is not None:
+            in_building, _ = state.building_index.query(x, y)
+            found = in_building >= 0
+            decides = found & state.with_shares(generation)[np.where(found, in_building, 0)]
+            how[rows[decides]] = BUILDING
+            label[rows[decides]] = in_building[decides]
+        ruled = state.rules.mask(x, y, days=days[rows])
+        how[rows[ruled]] = RULE
+    for name in names:
+        setattr(resolution, name, columns.get(name, np.full(n, "", dtype=object)))
+    return resolution
+
+
 def lookup(
     *, point: Point, at: dt.date | None = None, accuracy_m: float | None = None, input: dict | None = None
 ) -> Verdict:
     """The verdict for `point` on `at` (Beijing's today by default) — the same as `selectors.jurisdiction_lookup`,
     from memory where that is exact, else from the database engine."""
     at = at or timezone.localdate()
-
-    def from_database() -> Verdict:
-        return selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy_m, input=input)
-
     x, y = point.x, point.y
     if not (math.isfinite(x) and math.isfinite(y)):
-        return from_database()
-    state = engine_state()
-    generation = state.in_force(at)
-    if generation is None:
-        return from_database()
-    lon, lat = np.array([x]), np.array([y])
-    if state.rules.mask(lon, lat, days=np.array([at], dtype="datetime64[D]"))[0]:
-        return from_database()
-    verdict = Verdict(point=point, input=input or {}, generation=generation, at=at, accuracy_m=accuracy_m)
-    if state.building_index is not None:
-        label = int(state.building_index.query(lon, lat)[0][0])
-        if label >= 0:
-            building = state.buildings[label]
-            shares = state.shares(generation, building.pk)
-            if shares:
-                selectors.decide_by_building(verdict, building, generation, shares)
-                return verdict
-    radius = max(float(accuracy_m or 0.0), settings.SHAOZI["BOUNDARY_TOLERANCE_M"])
-    if bulk.circle_reaches_boundary(
-        lon=lon, lat=lat, radius_m=np.array([radius]), generation=generation, tree=state.tree(generation)
-    )[0]:
-        return from_database()
-    built = state.index(generation)
-    label = int(built.index.query(lon, lat)[0][0])
-    if label < 0:
-        return from_database()
-    _decide_inside(verdict, built.table, label)
+        return selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy_m, input=input)
+    resolution = resolve([x], [y], at=at, accuracy_m=accuracy_m, inputs=[input] if input is not None else None)
+    verdict = resolution.verdict(0)
+    verdict.point = point
     return verdict
 
 

@@ -305,6 +305,7 @@ class RulingConfirmation(models.Model):
     ruling = models.ForeignKey(Ruling, on_delete=models.PROTECT, related_name="confirmations")
     district_code = models.CharField(max_length=20, help_text="the district confirming; 'city' for an administrator")
     user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True, help_text="why this district proposed or confirmed the ruling, in its words")
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -77,13 +77,24 @@ class AreaQuerySet(models.QuerySet):
     def with_geojson(self, *, simplify_m: float | None = None, precision: int = 7) -> AreaQuerySet:
         """Annotate `geojson`: the boundary as GeoJSON text (1e-7° ≈ 1 cm), simplified to `simplify_m` if given.
 
-        Simplification is per area (ST_SimplifyPreserveTopology), so neighbours may no longer share edges
-        exactly: it is for drawing, never for lookups.
+        Rings wind as RFC 7946 requires (exterior counter-clockwise, holes clockwise; `ForcePolygonCCW`), whatever
+        order the source file had. Simplification is per area (ST_SimplifyPreserveTopology), so neighbours may no
+        longer share edges exactly: it is for drawing, never for lookups.
         """
         geom = models.F("geom")
         if simplify_m:
             geom = SimplifyPreserveTopology(geom, simplify_m / _METRES_PER_DEGREE)
-        return self.annotate(geojson=AsGeoJSON(geom, precision=precision), label_point=PointOnSurface("geom"))
+        return self.annotate(
+            geojson=AsGeoJSON(ForcePolygonCCW(geom), precision=precision), label_point=PointOnSurface("geom")
+        )
+
+
+class ForcePolygonCCW(GeoFunc):
+    """PostGIS ST_ForcePolygonCCW(geom): exterior rings counter-clockwise, interior rings clockwise — the winding
+    RFC 7946 asks of GeoJSON. Points and lines pass unchanged."""
+
+    function = "ST_ForcePolygonCCW"
+    output_field = models.GeometryField(srid=4326)
 
 
 class SimplifyPreserveTopology(GeoFunc):

@@ -20,8 +20,9 @@ from hotspots import selectors as hotspot_selectors
 from hotspots.constants import Layer
 from hotspots.models import EmergingCell, FixPlan
 from jurisdictions import selectors as jurisdiction_selectors
-from jurisdictions.disputes import ruling_missing_confirmations
-from jurisdictions.models import Area, AuditEntry, Dispute
+from jurisdictions.disputes import ruling_choices, ruling_missing_confirmations
+from jurisdictions.models import Area, AuditEntry, Building, Dispute, Rule
+from jurisdictions.querysets import degrees_for_metres
 from jurisdictions.permissions import Scope, scope_for
 
 
@@ -101,12 +102,40 @@ def dispute_page(*, user, pk: int) -> dict | None:
         codes.update([ruling.lead_code, *ruling.co_handler_codes])
     for item in evidence.get("boundary_distances", []):
         codes.add(item["code"])
+    rule_rows = list(
+        Rule.objects.filter(pk__in=[r["id"] for r in evidence.get("rules_nearby", [])]).select_related("building")
+    )
+    for ruling in rulings:
+        if ruling.rule_id:
+            rule_rows.append(ruling.rule)
+    for rule in rule_rows:
+        codes.update([rule.lead_code, *rule.co_handler_codes])
+    codes.update(c["code"] for c in building.get("shares", []))
     names = area_names(codes)
     audit = AuditEntry.objects.filter(
         Q(object_type="jurisdictions.dispute", object_id=str(dispute.pk))
         | Q(object_type="jurisdictions.ruling", object_id__in=[str(r.pk) for r in rulings])
     ).order_by("at", "id")
+    reference = f"dispute:{dispute.pk}"
+    linked_ids = {c.get("id") for c in evidence.get("complaints", []) if isinstance(c, dict)}
+    if dispute.origin_ref.startswith("complaint:") and dispute.origin_ref[10:].isdigit():
+        linked_ids.add(int(dispute.origin_ref[10:]))
+    readable = complaint_selectors.complaint_list(scope=scope).filter(pk__in=[i for i in linked_ids if i])
+    went = list(complaint_selectors.complaints_of_dispute(scope=scope, reference=reference))
+    complaints = {c.pk: c for c in [*readable, *went]}
     return {
+        "taken_at": evidence.get("taken_at"),
+        "linked_complaints": sorted(complaints.values(), key=lambda c: c.pk),
+        "redispatched": went if dispute.status == "ruled" else [],
+        "rules": [
+            {
+                "rule": rule,
+                "lead": names.get(rule.lead_code, rule.lead_code),
+                "co_handlers": [names.get(c, c) for c in rule.co_handler_codes],
+            }
+            for rule in {r.pk: r for r in rule_rows}.values()
+        ],
+        "choices": [{"code": c, "name": names.get(c, c)} for c in ruling_choices(dispute)],
         "dispute": dispute,
         "visible": True,
         "scope": scope,
@@ -134,12 +163,49 @@ def dispute_page(*, user, pk: int) -> dict | None:
             "building_name": building.get("name") or building.get("code") or "",
             "shares": building.get("shares", []),
             "place": json_geometry(dispute.place) if dispute.place else None,
+            "rules": [
+                {
+                    "id": rule.pk,
+                    "label": f"规则 rule #{rule.pk}：{names.get(rule.lead_code, rule.lead_code)}",
+                    "geometry": json_geometry(rule.geom or rule.building.geom),
+                }
+                for rule in {r.pk: r for r in rule_rows}.values()
+                if rule.geom is not None or rule.building_id
+            ],
+            "buildings": buildings_near(dispute),
+            "complaints": [
+                {
+                    "id": c.pk,
+                    "lon": round(c.location.x, 7),
+                    "lat": round(c.location.y, 7),
+                    "label": f"{c.external_id} {c.category.name}",
+                    "url": f"/desk/complaints/{c.pk}/",
+                }
+                for c in sorted(complaints.values(), key=lambda c: c.pk)
+            ],
             "areas": [
                 *({"code": c, "name": names.get(c, ""), "level": "district"} for c in dispute.district_codes),
                 *({"code": c, "name": names.get(c, ""), "level": "street"} for c in dispute.contested_codes),
             ],
         },
     }
+
+
+def buildings_near(dispute: Dispute, metres: float = 150.0) -> list[dict]:
+    """Building footprints within `metres` of the dispute's point (its own building first), for the evidence map."""
+    if dispute.point is None:
+        return []
+    around = dispute.point.buffer(degrees_for_metres(metres, dispute.point.y))
+    rows = Building.objects.intersecting(around).order_by("code")[:50]
+    return [
+        {
+            "code": b.code,
+            "name": b.name or b.code,
+            "own": b.pk == dispute.building_id,
+            "geometry": json_geometry(b.geom),
+        }
+        for b in rows
+    ]
 
 
 def json_geometry(geom) -> dict:

@@ -1,6 +1,6 @@
 """Staff pages (工作人员页面): the dispute queue, a dispute with its evidence map and ruling form, the
-joint-case board, and the printable fix plan. Pages arrange what the selectors return; rulings are posted by
-the page to the API."""
+joint-case board and a joint case, and the printable fix plan. Pages arrange what the selectors return; their
+forms post to the desk's views (maps/desk.py), which call the services."""
 
 from __future__ import annotations
 
@@ -12,12 +12,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from complaints.selectors import joint_case_links, joint_case_list
+from django.conf import settings
+from django.db.models import Prefetch
+
+from complaints.models import JointTask
+from complaints.permissions import WHISTLE_ROLES, may_read_case
+from complaints.selectors import joint_case_get, joint_case_links, joint_case_list
 from hotspots.constants import FixKind, FixPlanStatus
-from jurisdictions.constants import DisputeStatus
+from jurisdictions.constants import DisputeStatus, Role
+from jurisdictions.disputes import may_rule, may_withdraw
 from jurisdictions.permissions import scope_for
 
-from .selectors import dispute_page, dispute_queue, fix_plan_page
+from .desk import case_actions
+from .labels import choices
+from .selectors import area_names, dispute_page, dispute_queue, fix_plan_page
 
 
 @login_required
@@ -29,13 +37,19 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
     disputes = dispute_queue(user=request.user, status=status if status in DisputeStatus.values else None)
     if status == "active":
         disputes = disputes.open()
-    statuses = [("active", "未决", "open or under review"), ("all", "全部", "all")] + [
-        (value, str(label), value.replace("_", " ")) for value, label in DisputeStatus.choices
-    ]
+    statuses = [("active", "未决", "open or under review"), ("all", "全部", "all")] + choices("dispute_status")
+    disputes = list(disputes[:500])
+    scope = scope_for(request.user)
     return render(
         request,
         "maps/disputes.html",
-        {"disputes": list(disputes[:500]), "status": status, "statuses": statuses},
+        {
+            "disputes": disputes,
+            "status": status,
+            "statuses": statuses,
+            "names": area_names({c for d in disputes for c in [*d.contested_codes, *d.district_codes]}),
+            "may_open": scope.role in (Role.STREET, Role.DISTRICT, Role.ADMIN),
+        },
     )
 
 
@@ -48,10 +62,48 @@ def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("没有该争议 no such dispute")
     if not page["visible"]:
         return render(request, "maps/dispute_denied.html", page, status=403)
-    page["ruling_url"] = reverse("dispute-ruling", kwargs={"pk": pk})
     page["area_url"] = reverse("area-detail", kwargs={"code": "CODE"})
     page["api_url"] = reverse("dispute-detail", kwargs={"pk": pk})
+    page.update(dispute_actions(request.user, page))
+    page["map"]["basemap"] = basemap_config()
     return render(request, "maps/dispute.html", page)
+
+
+def dispute_actions(user, page: dict) -> dict:
+    """The dispute forms this user may use: rule (propose / confirm the pending proposal), move under review,
+    withdraw. Street staff and planners read the dispute and see no form."""
+    dispute = page["dispute"]
+    scope = scope_for(user)
+    ruler = may_rule(user, dispute)
+    pending = next((item for item in page["rulings"] if item["ruling"].status == "proposed"), None)
+    mine = "city" if scope.role == Role.ADMIN else scope.district_code
+    confirmable = (
+        pending is not None
+        and ruler
+        and dispute.status != DisputeStatus.WITHDRAWN
+        and mine not in {c.district_code for c in pending["confirmations"]}
+    )
+    return {
+        "may_rule": ruler and dispute.status != DisputeStatus.WITHDRAWN,
+        "pending": pending,
+        "may_confirm": confirmable,
+        "may_review": ruler and dispute.status == DisputeStatus.OPEN,
+        "may_reopen": ruler and dispute.status == DisputeStatus.UNDER_REVIEW,
+        "may_withdraw": may_withdraw(user, dispute),
+        "may_whistle": dispute.status != DisputeStatus.WITHDRAWN and scope.role in WHISTLE_ROLES,
+    }
+
+
+def basemap_config() -> dict | None:
+    """The deployment's basemap (XYZ template, attribution, its coordinate system), or None."""
+    url = settings.SHAOZI.get("BASEMAP_URL")
+    if not url:
+        return None
+    return {
+        "url": url,
+        "attribution": settings.SHAOZI.get("BASEMAP_ATTRIBUTION", ""),
+        "system": settings.SHAOZI.get("BASEMAP_CRS", "wgs84"),
+    }
 
 
 @login_required
@@ -84,27 +136,48 @@ def fix_plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _case_item(user, case, now) -> dict:
+    parties = [
+        {
+            "party": party,
+            "state": "in" if party.checked_in_at else ("overdue" if party.deadline_at < now else "waiting"),
+        }
+        for party in case.parties.all()
+    ]
+    return {
+        "case": case,
+        "parties": parties,
+        "missing": sum(1 for p in parties if p["state"] != "in"),
+        "links": joint_case_links(case),
+        "leads": area_names(case.lead_codes),
+        "notes": list(case.notes.all()),
+        "tasks": list(case.tasks.all()),
+        "actions": case_actions(user, case),
+    }
+
+
 @login_required
 def joint_case_board(request: HttpRequest) -> HttpResponse:
-    """联合办案看板 Joint cases in the user's scope: leads, summoned parties and who has (not) checked in."""
+    """联合办案看板 Joint cases in the user's scope: leads, summoned parties, who has (not) checked in, tasks and
+    notes, and the check-in button for the user's own party."""
     status = request.GET.get("status", "open")
+    if status not in ("open", "closed", "all"):
+        status = "open"
     cases = joint_case_list(scope=scope_for(request.user), status=None if status == "all" else status)
+    cases = cases.prefetch_related("notes", Prefetch("tasks", queryset=JointTask.objects.select_related("assignee")))
     now = timezone.now()
-    board = []
-    for case in cases[:200]:
-        parties = [
-            {
-                "party": party,
-                "state": "in" if party.checked_in_at else ("overdue" if party.deadline_at < now else "waiting"),
-            }
-            for party in case.parties.all()
-        ]
-        board.append(
-            {
-                "case": case,
-                "parties": parties,
-                "missing": sum(1 for p in parties if p["state"] != "in"),
-                "links": joint_case_links(case),
-            }
-        )
+    board = [_case_item(request.user, case, now) for case in cases[:200]]
     return render(request, "maps/joint_cases.html", {"board": board, "status": status})
+
+
+@login_required
+def joint_case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """联合办案 One joint case: parties and check-ins, tasks, notes, linked complaints and disputes, and the forms
+    this user may use (check in, note, task, close)."""
+    case = joint_case_get(pk=pk)
+    if case is None:
+        raise Http404("没有该联合办案 no such joint case")
+    if not may_read_case(scope_for(request.user), case):
+        raise PermissionDenied("该联合办案不在你的辖区 the joint case is outside your scope")
+    item = _case_item(request.user, case, timezone.now())
+    return render(request, "maps/joint_case.html", {"item": item, "case": case})

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "jurisdictions",
     "complaints",
     "hotspots",
+    "ogc",
     "maps",
 ]
 
@@ -77,6 +78,10 @@ DATABASES = {
         os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), engine="django.contrib.gis.db.backends.postgis"
     )
 }
+# Server threads keep their connection for a minute (a new PostgreSQL backend per request costs more than a
+# whole in-memory lookup); checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("SHAOZI_CONN_MAX_AGE", "60"))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Debian 12 ships GDAL 3.6, which cannot block network access while parsing a spatial reference. Sources are
@@ -179,6 +184,9 @@ SHAOZI = {
     "ALLOW_DEMO_USERS": True,
     # Other processes see a gazetteer reload after at most this long (the geocoder's in-process index).
     "GEOCODER_CACHE_SECONDS": 300,
+    # Single lookups: "memory" (jurisdictions.engine, the database only when memory cannot be exact) or "database"
+    # (every lookup through the database engine; for comparison and as a fallback).
+    "LOOKUP_ENGINE": os.environ.get("SHAOZI_LOOKUP_ENGINE", "memory"),
     # A web request's SQL statement is cancelled after this long (0: never); management commands have no limit.
     "STATEMENT_TIMEOUT_MS": int(os.environ.get("SHAOZI_STATEMENT_TIMEOUT_MS", "15000")),
     # Repeat complaints (重复诉求): same category within this radius (metres) and this many days back.

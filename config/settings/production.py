@@ -43,10 +43,8 @@ SILENCED_SYSTEM_CHECKS = [
 # The client IP for rate limits is the one the proxy appends to X-Forwarded-For (one proxy by default).
 REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": int(os.environ.get("SHAOZI_NUM_PROXIES", "1"))}  # noqa: F405
 
-# Keep connections for a minute (fewer connects, the statement timeout set once per connection); give up on an
-# unreachable database quickly so /healthz answers 503 instead of hanging.
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("SHAOZI_CONN_MAX_AGE", "60"))  # noqa: F405
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+# Connections are kept for a minute (base settings); give up on an unreachable database quickly so /healthz
+# answers 503 instead of hanging.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)  # noqa: F405
 
 # `check --deploy` is about the deployment; drf-spectacular would add its schema warnings (naming, a type hint),

@@ -20,3 +20,6 @@ REST_FRAMEWORK = {
 # Tests run without collectstatic: WhiteNoise finds static files as in development.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests open and close their own connections (live servers, subprocesses); none is kept between requests.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -149,7 +149,11 @@ class JurisdictionBatchView(APIView):
         responses={
             200: OpenApiResponse(_ROW_DOC, description="verdict rows in input order (streamed)"),
             400: OpenApiResponse(description="invalid body, header or parameters (error shape)"),
-            413: OpenApiResponse(description=f"more than {MAX_ROWS:,} rows or {MAX_BYTES // (1024 * 1024)} MB"),
+            413: OpenApiResponse(
+                description=f"more than {MAX_ROWS:,} rows or {MAX_BYTES // (1024 * 1024)} MB (anonymous: "
+                f"{MAX_ROWS_ANONYMOUS:,} rows or {MAX_BYTES_ANONYMOUS // (1024 * 1024)} MB): too_many_rows, "
+                "body_too_large"
+            ),
             415: OpenApiResponse(description="body is neither GeoJSON nor CSV"),
             429: OpenApiResponse(description="rate limit `batch` reached (error shape, Retry-After)"),
         },

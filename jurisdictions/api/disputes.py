@@ -90,7 +90,12 @@ def dispute_feature(dispute: Dispute, *, full: bool = False) -> dict:
                 "proposed_by": r.proposed_by.get_username(),
                 "created_at": r.created_at.isoformat(),
                 "confirmed_by": [
-                    {"district": c.district_code, "user": c.user.get_username(), "at": c.at.isoformat()}
+                    {
+                        "district": c.district_code,
+                        "user": c.user.get_username(),
+                        "reason": c.reason,
+                        "at": c.at.isoformat(),
+                    }
                     for c in r.confirmations.select_related("user").order_by("at")
                 ],
                 "missing_confirmations": dispute_services.ruling_missing_confirmations(r),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
@@ -44,7 +45,8 @@ class JurisdictionView(APIView):
             accuracy_m = selectors.parse_accuracy(params.get("accuracy_m"))
         except selectors.QueryError as exc:
             raise _query_error(exc) from exc
-        verdict = engine.lookup(point=point, at=at, accuracy_m=accuracy_m, input=echo)
+        lookup = selectors.jurisdiction_lookup if settings.SHAOZI.get("LOOKUP_ENGINE") == "database" else engine.lookup
+        verdict = lookup(point=point, at=at, accuracy_m=accuracy_m, input=echo)
         return Response(verdict.as_dict())
 
 

@@ -301,12 +301,18 @@ def test_complaint_filters_change_the_complaint_tiles_and_the_charts(open_page, 
     log.assert_clean()
 
 
-def test_complaints_are_points_from_zoom_16(open_page, browser_complaints):
-    page, log = open_page("/#map=16/39.90750/116.39130&layers=complaints")
+def test_complaints_are_points_from_zoom_16_for_staff_and_counts_for_the_public(open_page, browser_complaints):
+    page, log = open_page("/#map=16/39.90750/116.39130&layers=complaints", user="planner")
     wait_loaded(page, "complaints")
     # One circle per complaint per tile it reaches: a point in a tile's 64-unit buffer is drawn in both tiles.
     points = drawn(page, "complaints")
     assert browser_complaints * 0.5 < points < browser_complaints * 1.5
+    log.assert_clean()
+    # Anonymous visitors see hexagon counts only, never one complaint's point.
+    page, log = open_page("/#map=16/39.90750/116.39130&layers=complaints")
+    wait_loaded(page, "complaints")
+    assert page.evaluate("document.querySelectorAll('.shaozi-layer-complaints circle').length") == 0
+    assert drawn(page, "complaints") < browser_complaints * 0.5
     log.assert_clean()
 
 
