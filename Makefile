@@ -16,6 +16,7 @@ PREPARE = $(PY) manage.py migrate --noinput; \
 	$(PY) manage.py gazetteer_demo_load --if-empty; \
 	$(PY) manage.py complaints_demo_load --if-empty; \
 	$(PY) manage.py hotspots_demo_load --if-empty; \
+	$(PY) manage.py desk_demo_load; \
 	$(PY) manage.py complaint_cells
 
 .PHONY: run dev test setup db-stop demo lint

@@ -10,15 +10,14 @@ How it stays correct:
   halves (savepoints) until the refusing rows are isolated and reported; the rest is written.
 
 How it is fast: validation, coordinate conversion (geo.coords, vectorised), generation choice and deadlines
-(working-day calendar, vectorised) run on numpy arrays; rows go to a temporary table by COPY; the verdict is
-computed for the whole batch by `jurisdictions.bulk.resolve_points` in process (or, as a reference, by one
-set-based PostGIS join (ST_Covers against the subdivided pieces) — which is also the reference the
-in-process resolver is measured against); then one INSERT … SELECT writes complaints, history and assignments.
+(working-day calendar, vectorised) run on numpy arrays; the verdict comes from the jurisdiction engine's one
+entry point (`jurisdictions.engine.resolve`, in process, for the whole batch); rows go to a temporary table by
+COPY; then one INSERT … SELECT writes complaints, history and assignments.
 
-Bulk rows get the engine's verdict. Most get it from geometry (method point / outside; boundary points flagged
-for review); rows inside a building footprint or a rule's area, and rows whose accuracy circle reaches a
-boundary, go through `selectors.jurisdiction_lookup` one by one (`decide_by_engine`), so a straddling building
-gets its lead by share and copies to its co-handlers as at single intake. Repeats are not linked at bulk intake.
+Bulk rows get the engine's verdict, as single intake does. Most are decided by geometry alone (well inside one
+street); rows under a rule in force on their day, in a building footprint, on or within a centimetre of a
+boundary, whose accuracy circle reaches a boundary, or outside every area get the engine's full verdict (a
+straddling building's lead by share with copies to its co-handlers). Repeats are not linked at bulk intake.
 """
 
 from __future__ import annotations
@@ -41,15 +40,13 @@ import pandas as pd
 import psycopg2
 import shapely
 from django.conf import settings
-from django.contrib.gis.geos import Point
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from config.limits import clean_text, date_bounds, limit
 from geo import coords
-from jurisdictions import bulk as jurisdictions_bulk
-from jurisdictions.models import Area, AreaPiece, Department, Generation
-from jurisdictions.selectors import jurisdiction_lookup
+from jurisdictions import engine
+from jurisdictions.models import Department, Generation
 
 from . import cells
 from .constants import Channel, ImportState, LocationSource, Satisfaction, Status, Urgency
@@ -66,12 +63,6 @@ Progress = Callable[[int], None]
 
 class BulkImportError(Exception):
     """The file as a whole cannot be imported (unreadable, unknown format, missing columns)."""
-
-
-def _resolver():
-    """The in-process resolver; the benchmark and a test replace this with one returning None, which makes
-    batches use the PostGIS join (the reference the resolver is checked against)."""
-    return jurisdictions_bulk.resolve_points
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -527,103 +518,27 @@ def _stage(cursor, staged: tuple[str, list[str]]) -> None:
     cursor.execute(f"ANALYZE {STAGE}")
 
 
-def resolve_in_database(cursor) -> None:
-    """Set district/street on every staged row with one set-based PostGIS join (the reference resolver); rows
-    the full engine decided keep its answer.
-
-    The street whose piece covers the point (ST_Covers: on an edge counts), lowest code first when several do
-    (a point on a shared edge, flagged `on_boundary`); its parent is the district. Points in no street fall back
-    to the district covering them (属地兜底).
-    """
-    area, piece, gen = Area._meta.db_table, AreaPiece._meta.db_table, Generation._meta.db_table
-    for level in ("street", "district"):
-        only_unresolved = "AND s.district_code IS NULL" if level == "district" else "AND s.method IS NULL"
-        cursor.execute(
-            f"""
-            WITH hits AS (
-                SELECT s.row_no, a.code, a.name, parent.code AS parent_code, parent.name AS parent_name
-                  FROM {STAGE} s
-                  JOIN {piece} p ON ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326))
-                  JOIN {area} a ON a.id = p.area_id AND a.level = %(level)s
-                  JOIN {gen} lo ON lo.id = a.generation_low_id
-                  JOIN {gen} hi ON hi.id = a.generation_high_id
-                  LEFT JOIN {area} parent ON parent.id = a.parent_id
-                 WHERE s.gen_from IS NOT NULL AND lo.valid_from <= s.gen_from AND hi.valid_from >= s.gen_from
-                   {only_unresolved}
-            ), ranked AS (
-                SELECT DISTINCT ON (row_no) row_no, code, name, parent_code, parent_name,
-                       count(*) OVER (PARTITION BY row_no) > 1 AS on_boundary
-                  FROM (SELECT DISTINCT * FROM hits) h
-                 ORDER BY row_no, code
-            )
-            UPDATE {STAGE} s
-               SET street_code = CASE WHEN %(level)s = 'street' THEN r.code END,
-                   street_name = CASE WHEN %(level)s = 'street' THEN r.name END,
-                   district_code = CASE WHEN %(level)s = 'street' THEN r.parent_code ELSE r.code END,
-                   district_name = CASE WHEN %(level)s = 'street' THEN r.parent_name ELSE r.name END,
-                   on_boundary = r.on_boundary
-              FROM ranked r
-             WHERE r.row_no = s.row_no
-            """,
-            {"level": level},
-        )
-
-
-def resolve_in_process(frame: pd.DataFrame, resolve_points) -> pd.DataFrame:
-    """Fill district/street columns with the in-process resolver, one call per boundary generation."""
-    out = frame.copy()
-    for gen_from in out["gen_from"].unique():
-        if not gen_from:
-            continue
-        mask = (out["gen_from"] == gen_from).to_numpy()
-        result = resolve_points(
-            lon=out["lon"].to_numpy()[mask], lat=out["lat"].to_numpy()[mask], at=dt.date.fromisoformat(gen_from)
-        )
-        get = result.get if isinstance(result, dict) else lambda name, r=result: getattr(r, name, None)
-        for column, _ in RESOLVED_COLUMNS:
-            values = get(column)
-            if values is None:
-                continue
-            values = np.asarray(values, dtype=object)
-            if column != "on_boundary":
-                values = np.where(pd.isna(values) | (values == ""), None, values)
-            out.loc[mask, column] = values
-    out["on_boundary"] = out["on_boundary"].fillna(False).astype(bool)
-    return out
-
-
-def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation], places) -> pd.DataFrame:
-    """Give rows the full engine's verdict (selectors.jurisdiction_lookup) where geometry alone may be wrong.
-
-    That is where a jurisdiction rule or a building footprint covers the point (they decide before geometry: a
-    straddling building's lead by largest share, with co-handlers), and where the accuracy circle reaches a
-    boundary (fractions per street, review below the threshold). Every other row keeps the geometric verdict,
-    which is what the engine would answer for it. These rows are few; each costs one engine call. `places`:
-    `jurisdictions.bulk.engine_places(any_date=True)` (None when there are none), built once per import; a
-    rule counts only for rows received on a day it is in force.
-    """
+def resolve_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Verdict columns for every row, from the jurisdiction engine (`jurisdictions.engine.resolve`): the geometric
+    answer where it is the verdict; the engine's full verdict (kept as JSON, with lead, co-handlers and review)
+    where it is not — a rule in force on the row's day, a building footprint, a boundary, an accuracy circle
+    reaching one, or a point outside every area."""
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
     accuracy = frame["accuracy_m"].to_numpy(dtype=float)
-    full = jurisdictions_bulk.places_mask(places, lon=lon, lat=lat, days=frame["day"].to_numpy())
-    if np.isfinite(accuracy).any():
-        gen_ids = frame["gen_id"].to_numpy()
-        for gen_id in np.unique(gen_ids[np.isfinite(accuracy)]):
-            mask = gen_ids == gen_id
-            full[mask] |= jurisdictions_bulk.circle_reaches_boundary(
-                lon=lon[mask], lat=lat[mask], radius_m=accuracy[mask], generation=generations.get(int(gen_id))
-            )
-    rows = np.flatnonzero(full)
+    resolution = engine.resolve(lon, lat, at=frame["day"].to_numpy().astype("datetime64[D]"), accuracy_m=accuracy)
+    out = frame.copy()
+    for column in ("district_code", "district_name", "street_code", "street_name"):
+        values = np.asarray(getattr(resolution, column), dtype=object)
+        out[column] = np.where(values == "", None, values)
+    out["on_boundary"] = False
+    rows = np.flatnonzero(resolution.needs_full)
     if not len(rows):
-        return frame
+        return out
     values: dict[str, list] = {name: [] for name, _ in VERDICT_COLUMNS}
     for i in rows.tolist():
-        verdict = jurisdiction_lookup(
-            point=Point(lon[i], lat[i], srid=4326),
-            at=dt.date.fromisoformat(frame["day"].iat[i]),
-            accuracy_m=float(accuracy[i]) if np.isfinite(accuracy[i]) and accuracy[i] > 0 else None,
-            input={"lon": frame["in_lon"].iat[i], "lat": frame["in_lat"].iat[i], "crs": frame["in_crs"].iat[i]},
-        ).as_dict()
+        echo = {"lon": frame["in_lon"].iat[i], "lat": frame["in_lat"].iat[i], "crs": frame["in_crs"].iat[i]}
+        verdict = resolution.verdict(i, input=echo).as_dict()
         district, street, lead = verdict["district"] or {}, verdict["street"] or {}, verdict["lead"] or {}
         for name, value in (
             ("district_code", district.get("code")),
@@ -640,10 +555,9 @@ def decide_by_engine(frame: pd.DataFrame, generations: dict[int, Generation], pl
             ("review", bool(verdict["needs_review"])),
         ):
             values[name].append(value)
-    out = frame.copy()
     for name, column in values.items():
-        if name == "on_boundary":
-            out[name] = out[name].astype(object)
+        if name not in out.columns or name == "on_boundary":
+            out[name] = out[name].astype(object) if name in out.columns else None
         out.iloc[rows, out.columns.get_loc(name)] = pd.Series(column, dtype=object).to_numpy()
     return out
 
@@ -747,19 +661,15 @@ def _insert(cursor, bulk_import_id: int, by: str) -> int:
 
 @dataclass
 class Prepared:
-    """A chunk made ready for the database: validated, resolved when the in-process resolver exists, as COPY text."""
+    """A chunk made ready for the database: validated, resolved by the engine, as COPY text."""
 
     rows_read: int
     batch: Batch
-    resolved: bool
     staged: tuple[str, list[str]]
 
 
 def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterator[Prepared]:
     """Validation, conversion, resolution and COPY text for each chunk (no writes: it may run in a thread)."""
-    resolve_points = _resolver()
-    generations = {g.pk: g for g in ref.generations}
-    places = jurisdictions_bulk.engine_places(any_date=True)
     seen: dict[str, int] = {}
     next_row = 1
     for chunk in chunks:
@@ -767,13 +677,10 @@ def prepare(chunks: Iterator[pd.DataFrame], fmt: str, ref: Reference) -> Iterato
             _check_columns(chunk, fmt)
         batch = validate(chunk.reset_index(drop=True), next_row, ref, seen)
         next_row += len(chunk)
-        resolved = resolve_points is not None
         if len(batch.good):
-            if resolved:
-                batch.good = resolve_in_process(batch.good, resolve_points)
-            batch.good = decide_by_engine(batch.good, generations, places)
+            batch.good = resolve_rows(batch.good)
         staged = copy_text(batch.good) if len(batch.good) else ("", [])
-        yield Prepared(len(chunk), batch, resolved, staged)
+        yield Prepared(len(chunk), batch, staged)
 
 
 def ahead(items: Iterator, depth: int = 1) -> Iterator:
@@ -838,7 +745,6 @@ def drop_outside_scope(cursor, scope_prefix: str, batch: Batch) -> None:
 def _write(
     frame: pd.DataFrame,
     staged: tuple[str, list[str]] | None,
-    resolved: bool,
     bulk_import_id: int,
     by: str,
     batch: Batch,
@@ -850,8 +756,6 @@ def _write(
             with connection.cursor() as wrapper:
                 cursor = wrapper.cursor
                 _stage(cursor, staged if staged is not None else copy_text(frame))
-                if not resolved:
-                    resolve_in_database(cursor)
                 if scope_prefix:
                     drop_outside_scope(cursor, scope_prefix, batch)
                 return _insert(cursor, bulk_import_id, by)
@@ -862,8 +766,8 @@ def _write(
             batch.external_ids[row] = str(frame["external_id"].iloc[0])
             return 0
         middle = len(frame) // 2
-        first = _write(frame.iloc[:middle], None, resolved, bulk_import_id, by, batch, scope_prefix)
-        return first + _write(frame.iloc[middle:], None, resolved, bulk_import_id, by, batch, scope_prefix)
+        first = _write(frame.iloc[:middle], None, bulk_import_id, by, batch, scope_prefix)
+        return first + _write(frame.iloc[middle:], None, bulk_import_id, by, batch, scope_prefix)
 
 
 def complaints_import(
@@ -923,7 +827,7 @@ def complaints_import(
                 with transaction.atomic():
                     created = 0
                     if len(batch.good):
-                        created = _write(batch.good, ready.staged, ready.resolved, record.pk, who, batch, scope_prefix)
+                        created = _write(batch.good, ready.staged, record.pk, who, batch, scope_prefix)
                     _record_errors(record, batch)
                     BulkImport.objects.filter(pk=record.pk).update(
                         rows_read=ready.rows_read + _F("rows_read"),

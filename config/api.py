@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, parsers, renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -129,3 +129,18 @@ def parse_bbox(value: str | None) -> Polygon | None:
     bbox = Polygon.from_bbox((minx, miny, maxx, maxy))
     bbox.srid = 4326
     return bbox
+
+
+class GeoJSONRenderer(renderers.JSONRenderer):
+    """JSON sent as `application/geo+json` (RFC 7946) when the caller asks for it: for views whose body is GeoJSON,
+    listed after the default renderers so `Accept: application/geo+json` gets GeoJSON instead of a 406."""
+
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
+def geojson_renderers() -> list:
+    """The default renderers plus GeoJSON, for a view that answers with a Feature or FeatureCollection."""
+    from rest_framework.settings import api_settings
+
+    return [*api_settings.DEFAULT_RENDERER_CLASSES, GeoJSONRenderer]

@@ -11,10 +11,18 @@ How one address is matched:
 4. Each matched place is resolved to the most precise thing the text names: a compound's building (5号楼),
    a house number on a road (synthetic numbering along the road, on the segment that holds it), the road's
    segment in the district/street the text names, or the place itself.
-5. Hierarchy check: a candidate whose district differs from the district the text names is penalised (×0.5),
-   one whose street differs from the named street a little (×0.85) — penalised, not dropped, because operators
-   do name the wrong district. Without any place, the named street or district itself is the answer.
-6. confidence = name score × specificity of the kind × hierarchy factor × ambiguity factor (0..1), and
+5. Areas from the jurisdiction engine: every candidate's district and street are {code, name} of the areas its
+   point lies in, as the engine says (the same answer as a verdict's); jurisdictions registers the resolver
+   (`set_area_resolver`), since geo must not import it. Without one, or outside every area, the gazetteer's
+   labels are used with `code` None.
+6. Hierarchy check against those areas: a candidate whose district differs from the district the text names is
+   penalised (×0.5), one whose street differs from the named street a little (×0.85) — penalised, not dropped,
+   because operators do name the wrong district. Without any place, the named street or district is the answer.
+7. Address/area conflicts: when the text names a district or street and the best candidate lies outside it
+   (typically a road along a district line, 西长安街 or 鲁谷路), a road answer is moved along its road to the
+   nearest point inside the stated area, and candidates inside it rank first. When none is inside, the best
+   candidate is returned with `conflict` (stated vs found) and `needs_review` set.
+8. confidence = name score × specificity of the kind × hierarchy factor × ambiguity factor (0..1), and
    radius_m = the place's size / confidence (a vague answer about a big place gets a big circle).
 
 The index is built once per process from the database and rebuilt after `GEOCODER_CACHE_SECONDS` (settings
@@ -28,8 +36,10 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.contrib.gis.geos import Point
 
@@ -65,6 +75,33 @@ TYPO_MIN_LEN = 3
 TYPO_SCORE = 0.85
 # Names this short must not run on into a longer word (北大 in 北大街, 清华 in 清华东路).
 SHORT_NAME = 3
+# A road answer moved along its road into the area the text states: the number is no longer where the
+# numbering puts it, so it is a little less likely; it stays this far inside the segment's ends, off the line.
+MOVED_INTO_STATED = 0.9
+INSET_M = 15.0
+_METRES_PER_DEGREE = 111_320.0
+
+# Which district and street a WGS-84 point lies in: (lon array, lat array) → one {"district": {code, name} |
+# None, "street": {code, name} | None} per point (None: outside every area). Registered by jurisdictions.
+AreaResolver = Callable[[np.ndarray, np.ndarray], list[dict]]
+_area_resolver: AreaResolver | None = None
+
+
+def set_area_resolver(resolver: AreaResolver | None) -> AreaResolver | None:
+    """Register the function that gives the areas of candidate points (jurisdictions registers the engine's in
+    its AppConfig.ready; geo cannot import it). Returns the one it replaces, so a caller can put it back."""
+    global _area_resolver
+    previous, _area_resolver = _area_resolver, resolver
+    return previous
+
+
+def areas_at(lon, lat) -> list[dict | None]:
+    """{district, street} per WGS-84 point from the registered resolver; None per point when none is registered."""
+    lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    if _area_resolver is None or not len(lon):
+        return [None] * len(lon)
+    return list(_area_resolver(lon, lat))
 
 
 @dataclass
@@ -77,13 +114,27 @@ class GeocodeCandidate:
     radius_m: float  # uncertainty radius derived from confidence and the place's size
     label: str  # e.g. "丰台区 刘家窑南里 5号楼"
     kind: str  # road | compound | building | poi | community | street | district | grid
-    district: str | None  # district NAME as parsed/known, e.g. "丰台区"
-    street: str | None  # street/township name when known
+    # {code, name} of the district / street (街道/乡镇) the point lies in, as the jurisdiction engine says;
+    # code None when only the gazetteer's label is known (no engine, or outside every area).
+    district: dict | None
+    street: dict | None
     place_id: int | None
     parsed: dict  # the parsed address parts
     match: str = "exact"  # exact | typo | fuzzy | admin | nearest
     synthetic: bool = False  # the position comes from synthetic demo data (numbering, building layout)
     distance_m: float | None = None  # reverse geocoding: how far the place is from the asked point
+    # The area the text states and the candidate lies outside: {"district"|"street": {"stated": name, "found":
+    # {code, name} | None}}; None when it lies inside (or the text states none).
+    conflict: dict | None = None
+    needs_review: bool = False  # a person should check: the address and the place disagree
+
+    @property
+    def district_name(self) -> str | None:
+        return self.district["name"] if self.district else None
+
+    @property
+    def street_name(self) -> str | None:
+        return self.street["name"] if self.street else None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -297,6 +348,78 @@ def _along(coords: tuple, fraction: float) -> tuple[float, float]:
     return coords[-1]
 
 
+def _project(coords: tuple, lon: float, lat: float, inset_m: float) -> tuple[tuple[float, float], float]:
+    """The point of a polyline nearest (lon, lat), kept `inset_m` inside its ends (so off the line where a
+    segment was cut), and its distance in metres. Planar in a local metric frame (equirectangular at `lat`):
+    exact enough over one road segment."""
+    kx = _METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)
+    ky = _METRES_PER_DEGREE
+    points = [((x - lon) * kx, (y - lat) * ky) for x, y in coords]
+    lengths = [math.dist(a, b) for a, b in itertools.pairwise(points)]
+    total = sum(lengths)
+    if total == 0:
+        return coords[0], math.hypot(*points[0])
+    nearest_at, nearest_d, start = 0.0, math.inf, 0.0
+    for (a, b), length in zip(itertools.pairwise(points), lengths, strict=True):
+        if length > 0:
+            dx, dy = b[0] - a[0], b[1] - a[1]
+            t = max(0.0, min(1.0, -(a[0] * dx + a[1] * dy) / (length * length)))
+            d = math.hypot(a[0] + t * dx, a[1] + t * dy)
+            if d < nearest_d:
+                nearest_at, nearest_d = start + t * length, d
+        start += length
+    inset = min(inset_m, total / 2)
+    target = max(inset, min(total - inset, nearest_at))
+    for (a, b), length in zip(itertools.pairwise(points), lengths, strict=True):
+        if target <= length and length > 0:
+            t = target / length
+            x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+            return (lon + x / kx, lat + y / ky), math.hypot(x, y)
+        target -= length
+    x, y = points[-1]
+    return (lon + x / kx, lat + y / ky), math.hypot(x, y)
+
+
+def _area_ref(name: str) -> dict | None:
+    """A gazetteer label as an area reference with no code (the engine did not place the point)."""
+    return {"code": None, "name": name} if name else None
+
+
+def _areas(points: list[tuple[float, float, str, str]]) -> list[tuple[dict | None, dict | None]]:
+    """(district, street) references for (lon, lat, gazetteer district, gazetteer street) points: the engine's
+    areas where it places the point, else the gazetteer's labels without a code."""
+    found = areas_at([p[0] for p in points], [p[1] for p in points])
+    out = []
+    for (_, _, district, street), areas in zip(points, found, strict=True):
+        if areas and areas.get("district"):
+            out.append((areas["district"], areas.get("street")))
+        else:
+            out.append((_area_ref(district), _area_ref(street)))
+    return out
+
+
+def _conflict(candidate: GeocodeCandidate, parsed: ParsedAddress) -> dict | None:
+    """The stated district / street the candidate lies outside, with what it lies in instead."""
+    conflict = {}
+    if parsed.district and candidate.district_name != parsed.district:
+        conflict["district"] = {"stated": parsed.district, "found": candidate.district}
+    if parsed.street and candidate.street_name != parsed.street:
+        conflict["street"] = {"stated": parsed.street, "found": candidate.street}
+    return conflict or None
+
+
+@dataclass
+class _Pending:
+    """A candidate before its areas are known, with what its confidence and radius are computed from."""
+
+    candidate: GeocodeCandidate
+    score: float  # name score × specificity of the kind (× any factor of the match), before the hierarchy check
+    size_m: float
+    district: str  # the gazetteer's labels, used where the engine does not place the point
+    street: str
+    road: _Entry | None = None  # road answers: the road, along which an answer outside the stated area can move
+
+
 class _Matcher:
     """Turns matched places into candidates for one parsed address."""
 
@@ -304,29 +427,81 @@ class _Matcher:
         self.index = index
         self.parsed = parsed
         self.parsed_dict = parsed.as_dict()
-        self.out: list[GeocodeCandidate] = []
+        self.pending: list[_Pending] = []
 
-    def add(self, *, lon, lat, entry: _Entry, kind, label, size_m, score, match, district=None, street=None):
-        district = district if district is not None else entry.district
-        street = street if street is not None else entry.street
-        confidence = score * SPECIFICITY[kind] * _hierarchy(district, street, self.parsed)
-        confidence = round(max(0.0, min(1.0, confidence)), 4)
-        self.out.append(
-            GeocodeCandidate(
-                lon=round(lon, 7),
-                lat=round(lat, 7),
-                confidence=confidence,
-                radius_m=_radius(size_m, confidence),
-                label=label,
-                kind=kind,
-                district=district or None,
-                street=street or None,
-                place_id=entry.id,
-                parsed=self.parsed_dict,
-                match=match,
-                synthetic=entry.synthetic,
-            )
+    def add(self, *, lon, lat, entry: _Entry, kind, label, size_m, score, match, road: _Entry | None = None):
+        candidate = GeocodeCandidate(
+            lon=round(lon, 7),
+            lat=round(lat, 7),
+            confidence=0.0,
+            radius_m=0.0,
+            label=label,
+            kind=kind,
+            district=None,
+            street=None,
+            place_id=road.id if road is not None else entry.id,
+            parsed=self.parsed_dict,
+            match=match,
+            synthetic=entry.synthetic,
         )
+        self.pending.append(_Pending(candidate, score * SPECIFICITY[kind], size_m, entry.district, entry.street, road))
+
+    def finish(self, limit: int) -> list[GeocodeCandidate]:
+        """Place every candidate in its areas (one engine call), check it against the stated areas, move road
+        answers outside them into them, and rank: inside the stated areas first, then by confidence."""
+        pending = self.pending
+        self._place(pending)
+        if pending and (self.parsed.district or self.parsed.street):
+            best = max(pending, key=lambda p: p.candidate.confidence)
+            if best.candidate.conflict:
+                moved = [m for p in pending if p.candidate.conflict and p.road for m in [self._into_stated(p)] if m]
+                self._place(moved)
+                pending = pending + [m for m in moved if not m.candidate.conflict]
+        return _best([p.candidate for p in pending], limit)
+
+    def _place(self, items: list[_Pending]) -> None:
+        if not items:
+            return
+        areas = _areas([(p.candidate.lon, p.candidate.lat, p.district, p.street) for p in items])
+        for item, (district, street) in zip(items, areas, strict=True):
+            candidate = item.candidate
+            candidate.district, candidate.street = district, street
+            factor = _hierarchy(candidate.district_name or "", candidate.street_name or "", self.parsed)
+            candidate.confidence = round(max(0.0, min(1.0, item.score * factor)), 4)
+            candidate.radius_m = _radius(item.size_m, candidate.confidence)
+            candidate.conflict = _conflict(candidate, self.parsed)
+            candidate.needs_review = candidate.conflict is not None
+
+    def _into_stated(self, item: _Pending) -> _Pending | None:
+        """A road answer outside the stated area, moved along its road to the nearest point of a segment in that
+        area (the street and district if the text names both and the road has one there, else the district):
+        the road runs along or across the line, and the text says which side. None when the road has none."""
+        parsed, road, candidate = self.parsed, item.road, item.candidate
+        segments = [s for s in self.index.segments.get(road.id, []) if s.coords]
+        if parsed.district:
+            segments = [s for s in segments if s.district == parsed.district]
+        if parsed.street:
+            segments = [s for s in segments if s.street == parsed.street] or (segments if parsed.district else [])
+        best = None
+        for segment in segments:
+            point, moved = _project(segment.coords, candidate.lon, candidate.lat, INSET_M)
+            if best is None or moved < best[2]:
+                best = (segment, point, moved)
+        if best is None:
+            return None
+        segment, (lon, lat), moved = best
+        if candidate.kind == "grid":
+            suffix = "号院" if parsed.courtyard else "号"
+            label, size = _label(segment.district, road.name, f"{parsed.number}{suffix}"), NUMBER_SIZE_M + moved
+        else:
+            label, size = _label(segment.district, road.name), segment.size_m
+        self.add(
+            lon=lon, lat=lat, entry=segment, kind=candidate.kind, label=label, size_m=size,
+            score=item.score / SPECIFICITY[candidate.kind] * MOVED_INTO_STATED, match=candidate.match, road=road,
+        )  # fmt: skip
+        moved_item = self.pending.pop()
+        moved_item.candidate.synthetic = candidate.synthetic
+        return moved_item
 
     def place(self, entry: _Entry, score: float, match: str) -> None:
         parsed = self.parsed
@@ -391,10 +566,9 @@ class _Matcher:
             self.add(
                 lon=lon, lat=lat, entry=segment, kind="grid",
                 label=_label(segment.district, road.name, f"{parsed.number}{suffix}"),
-                size_m=NUMBER_SIZE_M, score=score, match=match,
+                size_m=NUMBER_SIZE_M, score=score, match=match, road=road,
             )  # fmt: skip
-            self.out[-1].place_id = road.id
-            self.out[-1].synthetic = True
+            self.pending[-1].candidate.synthetic = True
             return
         # No number: the segment in the named district/street (the longest such), or the road's middle.
         chosen = None
@@ -406,9 +580,8 @@ class _Matcher:
         target = chosen or road
         self.add(
             lon=target.lon, lat=target.lat, entry=target, kind="road", label=_label(target.district, road.name),
-            size_m=target.size_m, score=score, match=match,
+            size_m=target.size_m, score=score, match=match, road=road,
         )  # fmt: skip
-        self.out[-1].place_id = road.id
 
     def admin(self) -> None:
         """The named street (or, without one, the named district) as the answer of last resort."""
@@ -485,13 +658,19 @@ def geocode(text: str, *, limit: int = 5) -> list[GeocodeCandidate]:
         ambiguity[name] = ambiguity.get(name, 0) + 1
     for pk, name, score in hits:
         matcher.place(index.places[pk], score / math.sqrt(ambiguity[name]), match)
-    if not matcher.out:
+    if not matcher.pending:
         matcher.admin()
-    return _best(matcher.out, limit)
+    return matcher.finish(limit)
+
+
+def _rank(candidate: GeocodeCandidate) -> tuple:
+    """Inside the stated district first, then inside the stated street, then the most confident."""
+    conflict = candidate.conflict or {}
+    return ("district" in conflict, "street" in conflict, -candidate.confidence, candidate.radius_m, candidate.label)
 
 
 def _best(candidates: list[GeocodeCandidate], limit: int) -> list[GeocodeCandidate]:
-    candidates.sort(key=lambda c: (-c.confidence, c.radius_m, c.label))
+    candidates.sort(key=_rank)
     seen: set[tuple] = set()
     out = []
     for candidate in candidates:
@@ -520,7 +699,7 @@ def reverse_geocode(*, lon: float, lat: float, limit: int = 5) -> list[GeocodeCa
             "measure_from", "measure_to", "number_max", "parent__id", "parent__name",
         )[: limit * 4]
     )  # fmt: skip
-    out: list[GeocodeCandidate] = []
+    out: list[tuple[GeocodeCandidate, str, str]] = []  # with the gazetteer's district and street labels
     seen_roads: set[int] = set()
     for place in rows:
         distance = float(place.distance_m.m)
@@ -547,22 +726,25 @@ def reverse_geocode(*, lon: float, lat: float, limit: int = 5) -> list[GeocodeCa
             label = _label(place.district, name)
             x, y, place_id, synthetic = place.point.x, place.point.y, place.id, place.synthetic
         confidence = round(math.exp(-distance / (max(size, MIN_RADIUS_M) + 50.0)), 4)
-        out.append(
-            GeocodeCandidate(
-                lon=round(x, 7),
-                lat=round(y, 7),
-                confidence=confidence,
-                radius_m=round(distance + max(size, MIN_RADIUS_M), 1),
-                label=label,
-                kind=kind,
-                district=place.district or None,
-                street=place.street or None,
-                place_id=place_id,
-                parsed=parsed,
-                match="nearest",
-                synthetic=synthetic,
-                distance_m=round(distance, 1),
-            )
+        candidate = GeocodeCandidate(
+            lon=round(x, 7),
+            lat=round(y, 7),
+            confidence=confidence,
+            radius_m=round(distance + max(size, MIN_RADIUS_M), 1),
+            label=label,
+            kind=kind,
+            district=None,
+            street=None,
+            place_id=place_id,
+            parsed=parsed,
+            match="nearest",
+            synthetic=synthetic,
+            distance_m=round(distance, 1),
         )
-    out.sort(key=lambda c: (c.distance_m, -c.confidence))
-    return out[:limit]
+        out.append((candidate, place.district, place.street))
+    out.sort(key=lambda item: (item[0].distance_m, -item[0].confidence))
+    out = out[:limit]
+    areas = _areas([(c.lon, c.lat, district, street) for c, district, street in out]) if out else []
+    for (candidate, _, _), (district, street) in zip(out, areas, strict=True):
+        candidate.district, candidate.street = district, street
+    return [candidate for candidate, _, _ in out]

@@ -25,7 +25,6 @@ import shapely.geometry
 from .analysis.cells import to_metric, to_wgs84
 
 ROOT = Path(__file__).resolve().parent.parent
-STREETS = ROOT / "fixtures" / "beijing" / "streets.geojson"
 DISTRICTS = ROOT / "fixtures" / "beijing" / "districts.geojson"
 FIXTURES = ROOT / "fixtures" / "hotspots"
 
@@ -275,24 +274,12 @@ def build_parcels(seed: int = 11) -> dict:
     return {"type": "FeatureCollection", "name": "hotspots_parcels_synthetic_wgs84", "features": features}
 
 
-def _streets_index():
-    data = json.loads(STREETS.read_text(encoding="utf-8"))
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in data["features"]]
-    props = [f["properties"] for f in data["features"]]
-    return shapely.STRtree(geoms), props
-
-
 def assign_streets(lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
-    """street_code, street_name, district_code of each point from the demo street cells (as a verdict would)."""
-    tree, props = _streets_index()
-    points = shapely.points(lon, lat)
-    point_index, street_index = tree.query(points, predicate="within")
-    codes = np.full(len(lon), "", dtype=object)
-    names = np.full(len(lon), "", dtype=object)
-    districts = np.full(len(lon), "", dtype=object)
-    codes[point_index] = [str(props[i]["code"]) for i in street_index]
-    names[point_index] = [str(props[i]["name"]) for i in street_index]
-    districts[point_index] = [str(props[i].get("parent_code", ""))[:6] for i in street_index]
+    """street_code, street_name, district_code of each point: the lead of the engine's verdict."""
+    from .selectors import streets_at
+
+    found = streets_at(lon, lat)
+    codes, names, districts = (np.array([row[k] for row in found], dtype=object) for k in range(3))
     return pd.DataFrame({"street_code": codes, "street_name": names, "district_code": districts})
 
 

@@ -4,45 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 from django.contrib.gis.geos import Polygon
-from django.db import connection
 from django.db.models import QuerySet
 
+from jurisdictions import engine
 from jurisdictions.constants import AreaLevel
-from jurisdictions.models import Area, AreaPiece, Department, Generation
+from jurisdictions.models import Area, Department
 
 from .constants import WORKLIST_PATTERNS, EmergingPattern, Layer
 from .models import AnalysisRun, EmergingCell, FixPlan, HotspotCell, LotScore, RepeatPlace
 
 
 def streets_at(lons, lats, *, at: dt.date | None = None) -> list[tuple[str, str, str]]:
-    """(street code, street name, district code) covering each point in the generation in force on `at`.
-
-    One query for all points (unnest + ST_Covers on the subdivided pieces); the lowest code wins on a shared
-    edge, as in the verdict. Empty strings where no street covers the point.
-    """
-    lons, lats = [float(v) for v in lons], [float(v) for v in lats]
-    if not lons:
+    """(street code, street name, district code) of the unit that handles each point on `at` — the lead of the
+    jurisdiction engine's verdict (`jurisdictions.engine.resolve`; a rule or a straddling building may name
+    another street than the one under the point). Empty strings where no area handles it."""
+    if not len(lons):
         return []
-    generation = Generation.objects.in_force(at)
-    if generation is None:
-        return [("", "", "")] * len(lons)
-    street_ids = list(Area.objects.in_generation(generation).of_level(AreaLevel.STREET).values_list("id", flat=True))
-    sql = f"""
-        SELECT DISTINCT ON (p.i) p.i, a.code, a.name, COALESCE(parent.code, '')
-        FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(lon, lat, i)
-        JOIN {AreaPiece._meta.db_table} piece
-          ON ST_Covers(piece.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
-        JOIN {Area._meta.db_table} a ON a.id = piece.area_id AND a.id = ANY(%s)
-        LEFT JOIN {Area._meta.db_table} parent ON parent.id = a.parent_id
-        ORDER BY p.i, a.code
-    """
-    out = [("", "", "")] * len(lons)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [lons, lats, street_ids])
-        for i, code, name, district in cursor.fetchall():
-            out[i - 1] = (code, name, district)
-    return out
+    resolution = engine.resolve(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float), at=at)
+    return list(zip(*(values.tolist() for values in resolution.leads()), strict=True))
 
 
 def departments_for(roles, *, district_code: str | None) -> list[dict]:

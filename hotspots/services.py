@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from pyproj import Geod
 
-from jurisdictions.selectors import jurisdiction_lookup
+from jurisdictions import engine
 
 from . import demo, selectors
 from .adapters import JointCaseUnavailable, joint_case_start
@@ -91,7 +91,7 @@ def _area_m2(geom) -> float:
 
 
 def _verdict_street(point) -> tuple[str, str, str]:
-    verdict = jurisdiction_lookup(point=Point(point.x, point.y, srid=4326)).as_dict()
+    verdict = engine.lookup(point=Point(point.x, point.y, srid=4326)).as_dict()
     street = verdict.get("lead") or verdict.get("street") or {}
     district = verdict.get("district") or {}
     return street.get("code", "") or "", street.get("name", "") or "", district.get("code", "") or ""

@@ -35,7 +35,8 @@ def demo_users_create() -> list[StaffProfile]:
     for username, role, district_code, street_name, department_code in DEMO_USERS:
         user, _ = User.objects.get_or_create(username=username)
         user.set_password(DEMO_PASSWORD)
-        user.is_staff = role == Role.ADMIN
+        # The city administrator uses Django's admin too (/admin/): staff and superuser, demo only like the rest.
+        user.is_staff = user.is_superuser = role == Role.ADMIN
         user.save()
         street_code = ""
         if street_name:

@@ -31,7 +31,7 @@ from geo.pointindex import PointIndex
 
 from . import bulk, selectors
 from .constants import AreaLevel
-from .models import Building, BuildingShare, Generation, Rule
+from .models import Area, Building, BuildingShare, Generation, Rule
 from .selectors import AreaRef, Verdict
 
 
@@ -54,6 +54,7 @@ class EngineState:
     building_index: PointIndex | None
     _indexes: dict[int, bulk.BoundaryIndex] = field(default_factory=dict)
     _trees: dict[int, shapely.STRtree] = field(default_factory=dict)
+    _districts: dict[int, PointIndex] = field(default_factory=dict)
     _shares: dict[int, dict[int, list[BuildingShare]]] = field(default_factory=dict)
     _with_shares: dict[int, np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,6 +71,21 @@ class EngineState:
             if generation.pk not in self._indexes:
                 self._indexes[generation.pk] = bulk.boundary_index(generation=generation)
             return self._indexes[generation.pk]
+
+    def districts(self, generation: Generation) -> PointIndex | None:
+        """The generation's districts as whole polygons (for points outside every street)."""
+        with self._lock:
+            if generation.pk not in self._districts:
+                blobs = [
+                    shapely.from_wkb(bytes(g.wkb))
+                    for g in Area.objects.in_generation(generation)
+                    .of_level(AreaLevel.DISTRICT)
+                    .values_list("geom", flat=True)
+                ]
+                self._districts[generation.pk] = (
+                    PointIndex(blobs, np.zeros(len(blobs), np.int64), cells=1 << 18) if blobs else None
+                )
+            return self._districts[generation.pk]
 
     def tree(self, generation: Generation) -> shapely.STRtree:
         with self._lock:
@@ -138,7 +154,9 @@ def engine_state() -> EngineState:
 
 
 # How a row is decided (`Resolution.how`): from memory (INSIDE, BUILDING) or by the database engine (the rest).
-INSIDE, BUILDING, RULE, NEAR_BOUNDARY, OUTSIDE, NO_GENERATION = "inside", "building", "rule", "near", "outside", "none"
+INSIDE, BUILDING, AWAY = "inside", "building", "away"
+RULE, NEAR_BOUNDARY, OUTSIDE, NO_GENERATION = "rule", "near", "outside", "none"
+FROM_MEMORY = (INSIDE, BUILDING, AWAY)
 
 
 @dataclass
@@ -147,9 +165,10 @@ class Resolution:
 
     `district_code` … `street_name` are the geometric answer (the lowest covering street, as the database's tie
     rule; "" outside). `how` says whether that is the verdict: INSIDE rows are exactly it; BUILDING rows are a
-    straddling building's shares (answered from memory); every other row — a rule in force on its day, a point
-    within a centimetre of a boundary or whose accuracy circle reaches one, outside every area, no generation —
-    needs the database engine. `needs_full` marks rows whose verdict is not the geometric one (BUILDING included).
+    straddling building's shares and AWAY rows lie far from every area (both answered from memory); every other
+    row — a rule in force on its day, a point within a centimetre of a boundary or whose accuracy circle reaches
+    one, in a gap between streets, no generation — needs the database engine. `needs_full` marks rows whose
+    verdict is not the geometric one.
     `verdicts(rows)` gives the full verdict dicts, each equal to `selectors.jurisdiction_lookup`'s.
     """
 
@@ -177,29 +196,47 @@ class Resolution:
 
     @property
     def needs_database(self) -> np.ndarray:
-        return (self.how != INSIDE) & (self.how != BUILDING)
+        return ~np.isin(self.how, FROM_MEMORY)
 
     @property
     def on_boundary(self) -> np.ndarray:
         return self.how == NEAR_BOUNDARY
 
-    def verdict(self, row: int) -> Verdict:
-        """The full verdict of one row: from memory where exact, else from the database engine."""
+    def verdict(self, row: int, input: dict | None = None) -> Verdict:
+        """The full verdict of one row (`input`: the caller's coordinates to echo): from memory where exact, else
+        from the database engine."""
         at = self.days[row].astype(object)
         accuracy = float(self.accuracy_m[row]) if np.isfinite(self.accuracy_m[row]) else None
         point = Point(float(self.lon[row]), float(self.lat[row]), srid=4326)
-        echo = self.inputs[row] if self.inputs is not None else None
+        echo = input if input is not None else (self.inputs[row] if self.inputs is not None else None)
         generation = self.generation[row]
         how = self.how[row]
-        if how in (INSIDE, BUILDING) and generation is not None:
+        if how in FROM_MEMORY and generation is not None:
             verdict = Verdict(point=point, input=echo or {}, generation=generation, at=at, accuracy_m=accuracy)
             if how == INSIDE:
                 _decide_inside(verdict, self._tables[generation.pk], int(self.label[row]))
                 return verdict
+            if how == AWAY:
+                verdict.needs_review = True
+                verdict.reasons.append("点不在任何辖区内 point outside every area")
+                return verdict
             building = self._state.buildings[int(self.label[row])]
             if selectors.decide_by_building(verdict, building, generation, self._state.shares(generation, building.pk)):
                 return verdict
-        return selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy, input=echo)
+        return selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=accuracy, input=echo, generation=generation)
+
+    def leads(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: the lead's code and name and its district's code, as the verdict names them ("" where none) —
+        from the geometric answer where that is the verdict, from the full verdict elsewhere."""
+        lead_code = np.where(self.street_code != "", self.street_code, self.district_code).astype(object)
+        lead_name = np.where(self.street_code != "", self.street_name, self.district_name).astype(object)
+        district = np.asarray(self.district_code, dtype=object).copy()
+        for row in np.flatnonzero(self.needs_full).tolist():
+            verdict = self.verdict(row)
+            lead_code[row] = verdict.lead.code if verdict.lead else ""
+            lead_name[row] = verdict.lead.name if verdict.lead else ""
+            district[row] = verdict.district.code if verdict.district else ""
+        return lead_code, lead_name, district
 
     def verdicts(self, rows=None) -> list[dict]:
         """Full verdicts (as dicts) for `rows` (indices; all rows by default)."""
@@ -207,12 +244,23 @@ class Resolution:
         return [self.verdict(int(i)).as_dict() for i in rows]
 
 
-def resolve(lon, lat, *, at=None, accuracy_m=None, crs: str = "wgs84", inputs: list[dict] | None = None) -> Resolution:
+def resolve(
+    lon,
+    lat,
+    *,
+    at=None,
+    accuracy_m=None,
+    crs: str = "wgs84",
+    inputs: list[dict] | None = None,
+    generation: Generation | None = None,
+) -> Resolution:
     """The engine's one entry point: district and street for arrays of points, and which rows need more.
 
     `lon`/`lat`: array-likes in `crs` (converted to WGS-84 here; NaN covers nothing). `at`: a date, or one date
     per row (datetime64[D] or ISO strings; Beijing's today by default) — each row is answered against the
-    generation and the rules in force on its day. `accuracy_m`: None, a radius, or one per row (NaN: none).
+    generation and the rules in force on its day (`generation` forces one boundary set for every row, as when
+    re-resolving stored verdicts against a new one; rules still apply as of each row's day). `accuracy_m`: None,
+    a radius, or one per row (NaN: none).
     Single lookups, the batch API, bulk intake, re-resolution and the hot-spot analyses all come through here.
     """
     lon, lat = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (lon, lat))
@@ -237,7 +285,7 @@ def resolve(lon, lat, *, at=None, accuracy_m=None, crs: str = "wgs84", inputs: l
     columns: dict[str, np.ndarray] = {}
     # One generation per distinct day, then every row of a generation at once.
     unique_days, day_of_row = np.unique(days, return_inverse=True)
-    in_force = [state.in_force(day.astype(object)) for day in unique_days]
+    in_force = [generation or state.in_force(day.astype(object)) for day in unique_days]
     generation_of_row = np.array([g.pk if g is not None else -1 for g in in_force], np.int64)[day_of_row]
     generations = np.array([*in_force, None], dtype=object)[:-1][day_of_row] if n else np.empty(0, dtype=object)
     resolution = Resolution(
@@ -257,13 +305,13 @@ def resolve(lon, lat, *, at=None, accuracy_m=None, crs: str = "wgs84", inputs: l
     by_pk = {g.pk: g for g in in_force if g is not None}
     groups = [pk for pk in np.unique(generation_of_row) if pk >= 0]
     for pk in groups:
-        generation = by_pk[int(pk)]
+        current = by_pk[int(pk)]
         rows = np.flatnonzero((generation_of_row == pk) & finite)
         if not len(rows):
             continue
         x, y = lon[rows], lat[rows]
-        built = state.index(generation)
-        resolution._tables[generation.pk] = built.table
+        built = state.index(current)
+        resolution._tables[current.pk] = built.table
         hit, _ = built.index.query(x, y)
         inside = hit >= 0
         label[rows[inside]] = hit[inside]
@@ -281,15 +329,26 @@ def resolve(lon, lat, *, at=None, accuracy_m=None, crs: str = "wgs84", inputs: l
             lon=x[check],
             lat=y[check],
             radius_m=radius,
-            generation=generation,
-            tree=state.tree(generation),
+            generation=current,
+            tree=state.tree(current),
             index=built.index,
         )
         how[rows[check[near]]] = NEAR_BOUNDARY
+        # Outside every street: far from every area only if no district covers it and nothing is within reach.
+        out = np.flatnonzero(~inside)
+        if len(out):
+            districts = state.districts(current)
+            if districts is not None:
+                out = out[districts.query(x[out], y[out])[0] < 0]
+            radius = np.fmax(np.nan_to_num(accuracy[rows[out]], nan=0.0), settings.SHAOZI["BOUNDARY_TOLERANCE_M"])
+            reach = bulk.circle_reaches_boundary(
+                lon=x[out], lat=y[out], radius_m=radius, generation=current, tree=state.tree(current)
+            )
+            how[rows[out[~reach]]] = AWAY
         if state.building_index is not None:
             in_building, _ = state.building_index.query(x, y)
             found = in_building >= 0
-            decides = found & state.with_shares(generation)[np.where(found, in_building, 0)]
+            decides = found & state.with_shares(current)[np.where(found, in_building, 0)]
             how[rows[decides]] = BUILDING
             label[rows[decides]] = in_building[decides]
         ruled = state.rules.mask(x, y, days=days[rows])

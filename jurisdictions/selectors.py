@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 import shapely
 from django.conf import settings
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from geo import coords, validation
@@ -395,6 +396,30 @@ def area_list(
 def area_get(*, code: str, at: dt.date | None = None) -> Area | None:
     """One area of the generation in force on `at` by its code, or None."""
     return area_list(at=at).filter(code=code).first()
+
+
+def area_extent(*, level: str | None = None, at: dt.date | None = None) -> list[float] | None:
+    """[west, south, east, north] of the areas in force on `at` (of one level), 7 decimals; None when there are none.
+
+    The districts' extent is the city's: every tile layer and OGC collection lies inside it."""
+    extent = area_list(level=level, at=at).aggregate(box=Extent("geom"))["box"]
+    return [round(v, 7) for v in extent] if extent else None
+
+
+def area_list_version(*, at: dt.date | None = None) -> tuple[str, dt.datetime | None]:
+    """A fingerprint of the areas in force on `at` (today by default) and when they last changed, for ETag and
+    Last-Modified: the generation in force (its id moves when another is activated or takes over at midnight), the
+    number of its areas and the newest area id. Areas are never edited in place (new boundaries add rows and
+    generations), so the fingerprint changes whenever an answer built from them can. The time is the later of the
+    generation's creation and the start of its validity (midnight, Beijing), None without a generation in force."""
+    day = at or timezone.localdate()
+    generation = Generation.objects.in_force(day)
+    if generation is None:
+        return f"{day.isoformat()}:none", None
+    stats = Area.objects.in_generation(generation).aggregate(n=Count("id"), last=Max("id"))
+    starts = dt.datetime.combine(generation.valid_from, dt.time(), tzinfo=timezone.get_default_timezone())
+    changed = max(generation.created_at, starts)
+    return f"{generation.pk}:{stats['n']}:{stats['last']}", changed
 
 
 def topology_check(*, generation: Generation | None = None, tolerance_m2: float = 1.0) -> list:

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -16,10 +17,9 @@ from django.utils import timezone
 
 from geo import files, validation
 
-from . import topology
+from . import engine, topology
 from .constants import CODE_LENGTHS, PARENT_LEVEL, AreaLevel
 from .models import Area, AreaPiece, Building, BuildingShare, Department, Generation, Rule, VerdictRecord
-from .selectors import jurisdiction_lookup
 from .topology import TopologyRow
 
 logger = logging.getLogger(__name__)
@@ -624,23 +624,36 @@ def verdicts_reresolve(
     if subject_prefix:
         records = records.filter(subject_ref__startswith=subject_prefix)
     changes = []
-    for record in records.iterator(chunk_size=500):
-        report.checked += 1
-        verdict = jurisdiction_lookup(
-            point=record.point,
-            at=record.at,
-            accuracy_m=record.accuracy_m,
+    chunk: list[VerdictRecord] = []
+
+    def decide(records: list[VerdictRecord]) -> None:
+        resolution = engine.resolve(
+            [r.point.x for r in records],
+            [r.point.y for r in records],
+            at=np.array([r.at for r in records], dtype="datetime64[D]"),
+            accuracy_m=np.array([r.accuracy_m if r.accuracy_m else np.nan for r in records], dtype=float),
             generation=generation,
-            input=record.result.get("input") or {},
         )
-        new_lead = verdict.lead.code if verdict.lead else ""
-        if new_lead != record.lead_code:
-            report.moved.append({"subject_ref": record.subject_ref, "from": record.lead_code, "to": new_lead})
-            report.by_street.setdefault(record.lead_code or "—", {"out": 0, "in": 0})["out"] += 1
-            report.by_street.setdefault(new_lead or "—", {"out": 0, "in": 0})["in"] += 1
-        changes.append((record, verdict))
-        if progress:
-            progress(1)
+        for row, record in enumerate(records):
+            verdict = resolution.verdict(row, input=record.result.get("input") or {})
+            verdict.point = record.point
+            report.checked += 1
+            new_lead = verdict.lead.code if verdict.lead else ""
+            if new_lead != record.lead_code:
+                report.moved.append({"subject_ref": record.subject_ref, "from": record.lead_code, "to": new_lead})
+                report.by_street.setdefault(record.lead_code or "—", {"out": 0, "in": 0})["out"] += 1
+                report.by_street.setdefault(new_lead or "—", {"out": 0, "in": 0})["in"] += 1
+            changes.append((record, verdict))
+            if progress:
+                progress(1)
+
+    for record in records.iterator(chunk_size=500):
+        chunk.append(record)
+        if len(chunk) == 500:
+            decide(chunk)
+            chunk = []
+    if chunk:
+        decide(chunk)
     if commit:
         with transaction.atomic():
             for record, verdict in changes:

@@ -148,8 +148,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "reviews": reviews,
             "lots": lots,
             "status": status,
-            "statuses": [("open", "办理中（全部未办结）", "still being handled"), ("all", "全部", "all")]
-            + choices("status"),
+            "statuses": [("open", "未办结", "still being handled"), ("all", "全部", "all"), *choices("status")],
             "overdue": params.get("overdue", ""),
             "q": params.get("q", ""),
             "category": params.get("category", ""),
@@ -234,8 +233,7 @@ def complaint_page(request: HttpRequest, pk: int) -> HttpResponse:
             "overdue": complaint_selectors.is_overdue(complaint),
             "is_open": complaint.status in OPEN_STATUSES,
             "disputes": [
-                d
-                for d in Dispute.objects.visible_to(scope).filter(pk__in=[int(i) for i in disputes if i.isdigit()])
+                d for d in Dispute.objects.visible_to(scope).filter(pk__in=[int(i) for i in disputes if i.isdigit()])
             ],
             "return_reasons": choices("return_reason"),
             "satisfactions": choices("satisfaction"),
@@ -251,7 +249,7 @@ def _redispatch_units(district: str) -> list[tuple[str, str]]:
     from jurisdictions.selectors import area_list
 
     streets = area_list(level="street").filter(code__startswith=district).order_by("code")
-    units = [(a.code, a.name) for a in streets.only("code", "name")]
+    units = list(streets.values_list("code", "name"))
     units += [(d.code, d.name) for d in Department.objects.filter(code__startswith=f"{district}.").order_by("code")]
     return units
 
@@ -276,7 +274,11 @@ def complaint_move(request: HttpRequest, pk: int, to: str) -> HttpResponse:
         messages.error(request, "请填写办理情况 please write what was done")
         return _back(pk)
     complaint_services.complaint_transition(complaint=complaint, to=to, by=request.user, note=note)
-    done = {"accepted": "已签收 accepted", "in_progress": "已记录办理进展 progress noted", "resolved": "已办结 resolved"}
+    done = {
+        "accepted": "已签收 accepted",
+        "in_progress": "已记录办理进展 progress noted",
+        "resolved": "已办结 resolved",
+    }
     messages.success(request, done.get(to, to))
     return _back(pk)
 
@@ -415,7 +417,9 @@ def dispute_status(request: HttpRequest, pk: int) -> HttpResponse:
     dispute = _visible_dispute(request, pk)
     status = request.POST.get("status", "")
     dispute_services.dispute_set_status(dispute=dispute, status=status, by=request.user)
-    messages.success(request, {"under_review": "已转入审查 under review", "withdrawn": "已撤回 withdrawn"}.get(status, "OK"))
+    messages.success(
+        request, {"under_review": "已转入审查 under review", "withdrawn": "已撤回 withdrawn"}.get(status, "OK")
+    )
     return redirect("dispute-page", pk=pk)
 
 
@@ -476,7 +480,9 @@ def _visible_case(request: HttpRequest, pk: int) -> JointCase:
         raise Http404("没有该联合办案 no such joint case")
     scope = scope_for(request.user)
     complaint_permissions.require(
-        complaint_permissions.may_read_case(scope, case), scope, "该联合办案不在你的辖区 the joint case is outside your scope"
+        complaint_permissions.may_read_case(scope, case),
+        scope,
+        "该联合办案不在你的辖区 the joint case is outside your scope",
     )
     return case
 
@@ -557,7 +563,8 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @desk_action
 def whistle(request: HttpRequest) -> HttpResponse:
-    """吹哨 from a complaint or a dispute: the user's own area leads, the chosen departments and streets are summoned."""
+    """吹哨 from a complaint or a dispute: the user's own area leads (or the leads chosen), the chosen departments
+    and streets are summoned."""
     scope = scope_for(request.user)
     leads = [c for c in request.POST.getlist("leads") if c] or [scope.street_code or scope.district_code]
     complaints = [c for c in request.POST.getlist("complaints") if c]
@@ -578,4 +585,3 @@ def whistle(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, "已吹哨，等待各单位报到 whistle blown; waiting for check-ins")
     return redirect("joint-case-page", pk=case.pk)
-

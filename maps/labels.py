@@ -38,7 +38,11 @@ ENGLISH: dict[str, dict[str, str]] = {
         "other": "other",
     },
     "location_source": {"gps": "GPS", "geocoded": "geocoded address", "manual": "placed by hand"},
-    "assignment_role": {"lead": "lead", "co_handler": "co-handler (copy)", "department": "department (double dispatch)"},
+    "assignment_role": {
+        "lead": "lead",
+        "co_handler": "co-handler (copy)",
+        "department": "department (double dispatch)",
+    },
     "assignment_state": {"active": "holding", "returned": "returned", "ended": "ended"},
     "return_reason": {
         "not_our_area": "not our area",
@@ -58,7 +62,7 @@ ENGLISH: dict[str, dict[str, str]] = {
         "rule": "jurisdiction rule",
         "building": "building footprint shares",
         "point": "point in area",
-        "uncertain": "near a boundary, uncertain",
+        "uncertain": "close to a boundary line (to be checked)",
         "outside": "outside every area",
     },
     "level": {"district": "district", "street": "street/township", "community": "community", "grid": "grid"},

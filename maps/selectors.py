@@ -22,8 +22,8 @@ from hotspots.models import EmergingCell, FixPlan
 from jurisdictions import selectors as jurisdiction_selectors
 from jurisdictions.disputes import ruling_choices, ruling_missing_confirmations
 from jurisdictions.models import Area, AuditEntry, Building, Dispute, Rule
-from jurisdictions.querysets import degrees_for_metres
 from jurisdictions.permissions import Scope, scope_for
+from jurisdictions.querysets import degrees_for_metres
 
 
 def area_labels(

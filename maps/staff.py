@@ -4,23 +4,23 @@ forms post to the desk's views (maps/desk.py), which call the services."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from django.conf import settings
-from django.db.models import Prefetch
-
 from complaints.models import JointTask
 from complaints.permissions import WHISTLE_ROLES, may_read_case
-from complaints.selectors import joint_case_get, joint_case_links, joint_case_list
+from complaints.selectors import complaint_list, joint_case_get, joint_case_links, joint_case_list
 from hotspots.constants import FixKind, FixPlanStatus
 from jurisdictions.constants import DisputeStatus, Role
 from jurisdictions.disputes import may_rule, may_withdraw
+from jurisdictions.models import Dispute
 from jurisdictions.permissions import scope_for
 
 from .desk import case_actions
@@ -37,7 +37,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
     disputes = dispute_queue(user=request.user, status=status if status in DisputeStatus.values else None)
     if status == "active":
         disputes = disputes.open()
-    statuses = [("active", "未决", "open or under review"), ("all", "全部", "all")] + choices("dispute_status")
+    statuses = [("active", "未决", "open or under review"), ("all", "全部", "all"), *choices("dispute_status")]
     disputes = list(disputes[:500])
     scope = scope_for(request.user)
     return render(
@@ -144,11 +144,26 @@ def _case_item(user, case, now) -> dict:
         }
         for party in case.parties.all()
     ]
+    links = joint_case_links(case)
+    # Everyone who reads the case sees what it links to; only what they may open is a link.
+    scope = scope_for(user)
+    readable = set(
+        complaint_list(scope=scope).filter(pk__in=[c["id"] for c in links["complaints"]]).values_list("pk", flat=True)
+    )
+    visible = set(
+        Dispute.objects.visible_to(scope)
+        .filter(pk__in=[d["id"] for d in links["disputes"]])
+        .values_list("pk", flat=True)
+    )
+    for item in links["complaints"]:
+        item["readable"] = item["id"] in readable
+    for item in links["disputes"]:
+        item["readable"] = item["id"] in visible
     return {
         "case": case,
         "parties": parties,
         "missing": sum(1 for p in parties if p["state"] != "in"),
-        "links": joint_case_links(case),
+        "links": links,
         "leads": area_names(case.lead_codes),
         "notes": list(case.notes.all()),
         "tasks": list(case.tasks.all()),

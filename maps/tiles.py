@@ -374,3 +374,67 @@ def tile_mvt(
 def _to_gcj02(xy: np.ndarray) -> np.ndarray:
     lon, lat = coords.wgs84_to_gcj02(xy[:, 0], xy[:, 1])
     return np.column_stack([lon, lat])
+
+
+# --- conditional requests and tileset descriptions -------------------------------------------------------------
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether If-None-Match holds `etag`, compared weakly as RFC 9110 §13.1.2 asks for If-None-Match: `W/"x"`
+    (what a gzipping proxy or middleware makes of a tag) matches `"x"`; `*` matches any current tile."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+
+
+# Field types of tile attributes in a tileset description: String unless a layer declares otherwise.
+_ATTRIBUTE_TYPES = {"synthetic": "Boolean", "count": "Number", "z": "Number", "bin": "Number", "fid": "Number"}
+
+
+def attribute_types(layer: TileLayer) -> dict[str, str]:
+    """{attribute: String | Number | Boolean} of a layer's features, as TileJSON's vector_layers list them."""
+    return {name: _ATTRIBUTE_TYPES.get(name, "String") for name in layer.attributes}
+
+
+def tilejson(*, layer: TileLayer, tiles_url: str, bounds: list[float] | None) -> dict:
+    """TileJSON 3.0.0 of a layer (MapLibre, OpenLayers, QGIS): the tile URL template, zooms, bounds and the one
+    vector layer with its fields. `tiles_url` is the absolute {z}/{x}/{y} template, filters included."""
+    return {
+        "tilejson": "3.0.0",
+        "name": f"{layer.title_zh} {layer.title_en}",
+        "description": layer.description,
+        "scheme": "xyz",
+        "tiles": [tiles_url],
+        "minzoom": layer.min_zoom,
+        "maxzoom": layer.max_zoom,
+        **({"bounds": bounds} if bounds else {}),
+        "vector_layers": [
+            {
+                "id": layer.name,
+                "description": f"{layer.title_zh} {layer.title_en}",
+                "minzoom": layer.min_zoom,
+                "maxzoom": layer.max_zoom,
+                "fields": attribute_types(layer),
+            }
+        ],
+    }
+
+
+def tileset_metadata(*, layer: TileLayer, bounds: list[float] | None) -> dict:
+    """The `metadata.json` of a tileset directory (tippecanoe / MBTiles keys, values as text) that GDAL's MVT
+    driver reads when opening `MVT:http://…/tiles/{layer}` (it then fetches {z}/{x}/{y}.pbf under that URL)."""
+    description = tilejson(layer=layer, tiles_url="", bounds=bounds)
+    return {
+        "name": layer.name,
+        "description": description["name"],
+        "version": "2",
+        "type": "overlay",
+        "format": "pbf",
+        "minzoom": str(layer.min_zoom),
+        "maxzoom": str(layer.max_zoom),
+        **({"bounds": ",".join(str(v) for v in bounds)} if bounds else {}),
+        "json": json.dumps({"vector_layers": description["vector_layers"]}, ensure_ascii=False),
+    }

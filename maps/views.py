@@ -10,11 +10,12 @@ from django.contrib.gis.geos import Polygon
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
-from django.utils.http import parse_etags
 from rest_framework.exceptions import AuthenticationFailed
 
 from complaints.constants import JointCaseStatus
 from config.throttling import throttled
+from jurisdictions import selectors as jurisdiction_selectors
+from jurisdictions.constants import AreaLevel
 from jurisdictions.permissions import scope_for
 
 from . import selectors, tiles
@@ -132,14 +133,67 @@ def tile(request: HttpRequest, layer: str, z: str, x: str, y: str) -> HttpRespon
     def answer(response: HttpResponse) -> HttpResponse:
         return _private(response, tile_layer.max_age) if tile_layer.per_user else response
 
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match and (if_none_match.strip() == "*" or etag in parse_etags(if_none_match)):
-        return answer(HttpResponse(status=304, headers=headers))
+    if tiles.etag_matches(request.headers.get("If-None-Match"), etag):
+        return answer(_bodiless(304, headers))
     body = tiles.tile_mvt(layer=tile_layer, z=zi, x=xi, y=yi, filters=filters, system=system, scope=scope)
     if not body:
-        return answer(HttpResponse(status=204, headers=headers))
+        return answer(_bodiless(204, headers))
     headers["Content-Type"] = "application/vnd.mapbox-vector-tile"
     return answer(HttpResponse(body, headers=headers))
+
+
+def _bodiless(status: int, headers: dict) -> HttpResponse:
+    """A 204 or 304 with no body and so no Content-Type (Django would otherwise say text/html)."""
+    response = HttpResponse(status=status, headers=headers)
+    del response["Content-Type"]
+    return response
+
+
+def _tileset(request: HttpRequest, layer: str):
+    """The layer, its filters as given (validated, kept in the tile URL) and the city's bounds; or an error."""
+    try:
+        tile_layer = tiles.layer_get(layer)
+        tiles.parse_system(request.GET.get("crs"))
+        tile_layer.parse_filters(request.GET)
+    except tiles.TileError as exc:
+        return None, None, _error(exc.code, exc.message, exc.details, exc.status)
+    extent = jurisdiction_selectors.area_extent(level=AreaLevel.DISTRICT)
+    return tile_layer, extent, None
+
+
+@throttled(scope="tiles")
+def tile_json(request: HttpRequest, layer: str) -> HttpResponse:
+    """TileJSON 3.0.0 GET /tiles/{layer}.json — the tile URL template (with the filters given here), zooms, bounds
+    and fields, for MapLibre, OpenLayers and QGIS."""
+    if request.method not in ("GET", "HEAD"):
+        return _error("method_not_allowed", "只支持 GET only GET is allowed", {"method": request.method}, 405)
+    tile_layer, bounds, error = _tileset(request, layer)
+    if error is not None:
+        return error
+    query = request.GET.urlencode(safe=",")
+    template = request.build_absolute_uri(f"/tiles/{tile_layer.name}/") + "{z}/{x}/{y}.pbf"
+    body = tiles.tilejson(layer=tile_layer, tiles_url=template + (f"?{query}" if query else ""), bounds=bounds)
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    if tile_layer.per_user:
+        return _private(response, tile_layer.max_age)
+    response["Cache-Control"] = f"public, max-age={tile_layer.max_age}"
+    return response
+
+
+@throttled(scope="tiles")
+def tile_metadata(request: HttpRequest, layer: str) -> HttpResponse:
+    """GET /tiles/{layer}/metadata.json — the tileset description GDAL's MVT driver reads for `MVT:…/tiles/{layer}`
+    (open option ZOOM_LEVEL picks the zoom it reads; its default, the maximum, means many tiles)."""
+    if request.method not in ("GET", "HEAD"):
+        return _error("method_not_allowed", "只支持 GET only GET is allowed", {"method": request.method}, 405)
+    tile_layer, bounds, error = _tileset(request, layer)
+    if error is not None:
+        return error
+    response = JsonResponse(tiles.tileset_metadata(layer=tile_layer, bounds=bounds))
+    if tile_layer.per_user:
+        return _private(response, tile_layer.max_age)
+    response["Cache-Control"] = f"public, max-age={tile_layer.max_age}"
+    return response
 
 
 # ---- charts: small JSON answers the planner map draws as inline SVG ---------------------------------------------

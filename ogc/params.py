@@ -124,8 +124,9 @@ def _moment(text: str, *, end: bool) -> dt.datetime | None:
         {"datetime": text},
     )
     try:
-        moment = parse_datetime(text)
-        day = parse_date(text) if moment is None else None
+        # A bare date first: parse_datetime would read "2025-03-01" as its midnight, also as an interval's end.
+        day = parse_date(text) if len(text) == 10 else None
+        moment = parse_datetime(text) if day is None else None
     except ValueError:
         raise invalid from None
     if moment is None and day is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from django.contrib.gis.db.models import Extent
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.utils import extend_schema
@@ -26,6 +25,7 @@ from rest_framework.views import APIView
 
 from config.api import ApiError
 from jurisdictions import selectors as jurisdiction_selectors
+from jurisdictions.api.serializers import geojson_bbox
 from jurisdictions.constants import AreaLevel
 from jurisdictions.permissions import scope_for
 
@@ -117,8 +117,7 @@ def _collection(request, collection_id: str) -> Collection:
 
 def _city_bbox() -> list[float] | None:
     """The extent of the districts in force: every collection lies in the city."""
-    extent = jurisdiction_selectors.area_list(level=AreaLevel.DISTRICT).aggregate(box=Extent("geom"))["box"]
-    return [round(v, PRECISION) for v in extent] if extent else None
+    return jurisdiction_selectors.area_extent(level=AreaLevel.DISTRICT)
 
 
 def _collection_doc(request, collection: Collection, bbox: list[float] | None) -> dict:
@@ -248,29 +247,10 @@ def _query(request, collection: Collection, *, paged: bool) -> Query:
     )
 
 
-def _bbox(geometry: dict | None) -> list[float] | None:
-    """[minlon, minlat, maxlon, maxlat] of a GeoJSON geometry's coordinates (RFC 7946 §5), or None."""
-    if not geometry:
-        return None
-    xs: list[float] = []
-    ys: list[float] = []
-    stack = [geometry.get("coordinates")]
-    while stack:
-        item = stack.pop()
-        if item and isinstance(item[0], (int, float)):
-            xs.append(item[0])
-            ys.append(item[1])
-        elif item:
-            stack.extend(item)
-    if not xs:
-        return None
-    return [min(xs), min(ys), max(xs), max(ys)]
-
-
 def _feature(collection: Collection, obj) -> dict:
     geometry = json.loads(obj.ogc_geojson) if obj.ogc_geojson else None
     feature = {"type": "Feature", "id": collection.feature_id(obj)}
-    box = _bbox(geometry)
+    box = geojson_bbox(geometry)
     if box is not None:
         feature["bbox"] = box
     feature["geometry"] = geometry

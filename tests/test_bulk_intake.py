@@ -19,8 +19,8 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from complaints import bulk
 from complaints.bulk import BulkImportError, complaints_import
+from complaints.deadlines import LOCAL_TZ
 from complaints.models import Assignment, BulkImport, Complaint, StatusChange
 from complaints.permissions import SYSTEM
 from complaints.selectors import complaint_verdict
@@ -137,16 +137,15 @@ def test_rerun_is_idempotent_and_rows_are_dispatched_like_single_intake(tmp_path
 
 
 @pytest.mark.django_db
-def test_the_postgis_join_and_the_in_process_resolver_agree(tmp_path, monkeypatch):
-    assert bulk._resolver() is not None
+def test_bulk_rows_get_what_the_database_engine_answers_for_each_point(tmp_path):
     rows = good_rows(60, prefix="R")
     path = write_csv(tmp_path / "r.csv", rows)
     complaints_import(source=path, by=SYSTEM)
-    by_resolver = dict(Complaint.objects.values_list("external_id", "street_code"))
-    Complaint.objects.all().delete()
-    monkeypatch.setattr(bulk, "_resolver", lambda: None)
-    complaints_import(source=path, by=SYSTEM)
-    assert dict(Complaint.objects.values_list("external_id", "street_code")) == by_resolver
+    for complaint in Complaint.objects.all():
+        day = complaint.received_at.astimezone(LOCAL_TZ).date()
+        verdict = jurisdiction_lookup(point=complaint.location, at=day, accuracy_m=complaint.accuracy_m)
+        assert complaint.street_code == (verdict.street.code if verdict.street else ""), complaint.external_id
+        assert complaint.lead_code == (verdict.lead.code if verdict.lead else ""), complaint.external_id
 
 
 @pytest.mark.django_db
@@ -283,12 +282,9 @@ def test_killing_an_import_leaves_no_partial_batch_and_a_rerun_finishes_it(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "postgis-join"])
-def test_rows_in_buildings_rules_and_wide_circles_get_the_full_engine_verdict(tmp_path, monkeypatch, in_process):
+def test_rows_in_buildings_rules_and_wide_circles_get_the_full_engine_verdict(tmp_path):
     """A row in a straddling building is led by the larger share with a copy to the other street; a rule's area
     is decided by the rule; an accuracy circle over a boundary gets fractions; elsewhere geometry decides."""
-    if not in_process:
-        monkeypatch.setattr(bulk, "_resolver", lambda: None)
     building = Building.objects.get(code="SYN-B-0001")
     in_building = building.geom.point_on_surface
     lugu = Area.objects.current(dt.date(2025, 6, 1)).get(code=LUGU)

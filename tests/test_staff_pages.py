@@ -100,10 +100,10 @@ def test_dispute_page_renders_the_evidence(dispute):
     # Building shares from the snapshot (about 70 % in 广外), the verdict method and the boundary distances.
     shares = {s["code"]: s["share"] for s in dispute.evidence["building"]["shares"]}
     assert f"{round(shares[GUANGWAI] * 100)}" in page.split('id="shares"')[1].split("</table>")[0]
-    assert "building" in page.split('id="evidence"')[1].split("</table>")[0]
+    assert "建筑物跨界占比" in page.split('id="evidence"')[1].split("</table>")[0]
     assert page.count("<tr>", page.index('id="distances"'), page.index('id="rules-nearby"')) >= 2
-    assert 'id="ruling-form"' in page and f"/api/v1/disputes/{dispute.pk}/ruling" in page
-    assert "dispute.open" in page  # audit trail
+    assert 'id="ruling-form"' in page and f"/desk/disputes/{dispute.pk}/ruling" in page
+    assert "发起争议" in page.split('id="audit"')[1]  # audit trail, in words
 
 
 def test_dispute_page_outside_scope_is_refused(dispute):
@@ -132,9 +132,9 @@ def test_ruling_form_post_works_for_an_allowed_user_and_the_page_shows_it(disput
     assert response.json()["properties"]["ruling"]["missing_confirmations"] == ["110106"]
     page = client.get(f"/disputes/{dispute.pk}/").content.decode()
     rulings = page.split('id="rulings"')[1].split("</table>")[0]
-    assert "广外牵头" in rulings and "110102 (xicheng)" in rulings
+    assert "广外牵头" in rulings and "西城区（xicheng" in rulings
     assert "丰台区" in rulings.split('class="missing"')[1]  # the district still to confirm
-    assert "ruling.propose" in page or "dispute.status" in page
+    assert "提出裁定" in page.split('id="audit"')[1] and "广外牵头" in page.split('id="audit"')[1]
 
 
 def test_ruling_post_without_the_csrf_token_is_refused(dispute):

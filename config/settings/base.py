@@ -35,13 +35,18 @@ INSTALLED_APPS = [
     "jurisdictions",
     "complaints",
     "hotspots",
+    "assessment",
     "ogc",
     "maps",
 ]
 
 MIDDLEWARE = [
-    # First, so it sees every response: errors under /api/, /open311/, /tiles/, /map/ as JSON (config/errors.py).
+    # First, so it sees every response: errors under /api/, /open311/, /tiles/, /map/, /ogc/ as JSON (config/errors.py).
     "config.errors.ErrorMiddleware",
+    # gzip for JSON/GeoJSON/XML/tiles under the API prefixes only (never HTML forms: BREACH), and CORS for anonymous
+    # public reads (config/http.py).
+    "config.http.CompressionMiddleware",
+    "config.http.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from STATIC_ROOT (collectstatic), compressed, before any other work.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -223,6 +228,8 @@ SHAOZI = {
     },
     # A running bulk import whose process has not reported for this long (or is gone) is marked failed.
     "BULK_IMPORT_STALE_SECONDS": 120,
+    # 三率考核 composite score weights: 响应率, 解决率, 满意率 (docs/assessment.md).
+    "ASSESSMENT_WEIGHTS": {"response": 10, "resolution": 45, "satisfaction": 45},
 }
 
 # Django's own cap on a form body read into memory (uploaded files do not count); JSON bodies are capped by

@@ -7,9 +7,10 @@ order, streamed, as a JSON array (default), NDJSON (``Accept: application/x-ndjs
 accuracy, a feature that is not a Point) comes back as an error row with its row number and reason; it never
 stops the good rows. Errors of the whole request use the project's one error shape and are always JSON.
 
-Most rows are answered by the in-process index (jurisdictions.bulk). Rows a rule or a building footprint may
-decide, and rows with ``accuracy_m``, go through the full engine (selectors.jurisdiction_lookup), so every
-row gets the same verdict the single-point endpoint gives.
+Every row is answered by the jurisdiction engine's one entry point (`jurisdictions.engine.resolve`), so each gets
+the verdict the single-point endpoint gives: rows well inside one street from geometry alone, buildings and
+points far from every area from memory too, and the few under a rule, near a boundary or with an accuracy circle
+reaching one through the database engine.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import json
 import math
 
 import numpy as np
-from django.contrib.gis.geos import Point
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -32,7 +33,7 @@ from rest_framework.views import APIView
 from config.api import ApiError
 from config.limits import limit, loads, text_problem
 from geo import coords
-from jurisdictions import bulk, selectors
+from jurisdictions import engine, selectors
 
 # SHAOZI["LIMITS"]: with a token or a login, and anonymous (a large batch costs seconds and hundreds of MB).
 MAX_ROWS = limit("BATCH_ROWS")
@@ -390,7 +391,7 @@ class _Result:
         self.problems: dict[int, dict[str, str]] = {}
         self.lon = np.full(n, np.nan)
         self.lat = np.full(n, np.nan)
-        self.resolution: bulk.BulkResolution | None = None
+        self.resolution: engine.Resolution | None = None
         self.position = np.full(n, -1, np.int64)  # row → index in resolution arrays
         self.verdicts: dict[int, dict] = {}  # row → full engine verdict (as_dict)
 
@@ -440,22 +441,19 @@ def _resolve(rows: _Rows, *, default_crs: str, at) -> _Result:
 
     rows_good = np.flatnonzero(good)
     result.position[rows_good] = np.arange(len(rows_good))
-    result.resolution = bulk.resolve_points(lon=result.lon[rows_good], lat=result.lat[rows_good], at=at)
-    full = ~np.isnan(accuracy[rows_good]) | bulk.full_engine_mask(
-        lon=result.lon[rows_good], lat=result.lat[rows_good], at=at
+    result.resolution = engine.resolve(
+        result.lon[rows_good], result.lat[rows_good], at=at or timezone.localdate(), accuracy_m=accuracy[rows_good]
     )
-    if full.sum() > MAX_FULL_ENGINE_ROWS:
+    slow = int(result.resolution.needs_database.sum())
+    if slow > MAX_FULL_ENGINE_ROWS:
         raise ApiError(
             "too_many_full_rows",
-            f"需完整判定的行（含 accuracy_m、规则或建筑物内）超过 {MAX_FULL_ENGINE_ROWS:,} 行 "
+            f"需数据库完整判定的行（规则范围内、边界附近、误差圆跨界）超过 {MAX_FULL_ENGINE_ROWS:,} 行 "
             "too many rows need the full engine; send them in smaller batches",
-            {"rows": int(full.sum()), "max": MAX_FULL_ENGINE_ROWS},
+            {"rows": slow, "max": MAX_FULL_ENGINE_ROWS},
         )
-    for i in rows_good[full]:
-        acc = None if np.isnan(accuracy[i]) else float(accuracy[i])
-        point = Point(float(result.lon[i]), float(result.lat[i]), srid=4326)
-        verdict = selectors.jurisdiction_lookup(point=point, at=at, accuracy_m=acc)
-        result.verdicts[int(i)] = verdict.as_dict()
+    for k in np.flatnonzero(result.resolution.needs_full).tolist():
+        result.verdicts[int(rows_good[k])] = result.resolution.verdict(k).as_dict()
     return result
 
 
@@ -464,16 +462,12 @@ def _resolve(rows: _Rows, *, default_crs: str, at) -> _Result:
 
 def _row_dicts(result: _Result):
     res = result.resolution
-    generation = res.generation.name if res is not None and res.generation is not None else None
-    if res is not None and res.table is not None and len(res.label):
+    if res is not None and len(res):
         district_code, district_name = res.district_code.tolist(), res.district_name.tolist()
         street_code, street_name = res.street_code.tolist(), res.street_name.tolist()
-        label, count = res.label.tolist(), res.count.tolist()
-        level = np.append(res.table.level, "")[res.label].tolist()
+        names = [g.name if g is not None else None for g in res.generation]
     else:
-        k = 0 if res is None else len(res.label)
-        district_code = district_name = street_code = street_name = level = [""] * k
-        label, count = [-1] * k, [0] * k
+        district_code = district_name = street_code = street_name = names = []
     position = result.position.tolist()
     lon, lat = result.lon.tolist(), result.lat.tolist()
     for i in range(result.n):
@@ -498,23 +492,21 @@ def _row_dicts(result: _Result):
             )
             yield row
             continue
+        # Well inside one street (or a street-less district): the geometric answer is the verdict.
         k = position[i]
-        covered = label[k] >= 0
         district = {"code": district_code[k], "name": district_name[k]} if district_code[k] else None
         street = {"code": street_code[k], "name": street_name[k]} if street_code[k] else None
-        lead_ref = street or district
-        lead = None if lead_ref is None else {**lead_ref, "level": level[k]}
-        on_boundary = count[k] > 1
+        lead = {**street, "level": "street"} if street else {**district, "level": "district"}
         row.update(
             point=[round(lon[i], 8), round(lat[i], 8)],
-            method="point" if covered else "outside",
+            method="point",
             district=district,
             street=street,
             lead=lead,
             co_handlers=[],
-            on_boundary=on_boundary,
-            needs_review=on_boundary or not covered,
-            generation=generation,
+            on_boundary=False,
+            needs_review=False,
+            generation=names[k],
         )
         yield row
 

@@ -33,11 +33,31 @@ class AreaFeatureSerializer(GeoFeatureModelSerializer):
     def to_representation(self, instance) -> dict:
         feature = super().to_representation(instance)
         feature["properties"] = {"code": feature["id"], **feature["properties"]}
+        box = geojson_bbox(feature.get("geometry"))
+        if box is not None:  # RFC 7946 §5, before the geometry as the RFC's examples have it
+            feature = {"type": feature["type"], "id": feature["id"], "bbox": box, **feature}
         return feature
 
     def get_label_point(self, area) -> list[float] | None:
         point = getattr(area, "label_point", None)
-        return None if point is None else [round(point.x, 6), round(point.y, 6)]
+        return None if point is None else [round(point.x, 7), round(point.y, 7)]
+
+
+def geojson_bbox(geometry: dict | None) -> list[float] | None:
+    """[minlon, minlat, maxlon, maxlat] of a GeoJSON geometry's coordinates (RFC 7946 §5), or None when empty."""
+    if not geometry:
+        return None
+    xs: list[float] = []
+    ys: list[float] = []
+    stack = [geometry.get("coordinates")]
+    while stack:
+        item = stack.pop()
+        if item and isinstance(item[0], (int, float)):
+            xs.append(item[0])
+            ys.append(item[1])
+        elif item:
+            stack.extend(item)
+    return [min(xs), min(ys), max(xs), max(ys)] if xs else None
 
 
 class JurisdictionQuerySerializer(serializers.Serializer):

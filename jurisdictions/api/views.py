@@ -1,4 +1,8 @@
+import hashlib
+
 from django.conf import settings
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
@@ -6,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
-from config.api import ApiError, parse_bbox
+from config.api import ApiError, geojson_renderers, parse_bbox
 from jurisdictions import engine, selectors
 from jurisdictions.constants import AreaLevel
 from jurisdictions.models import Generation
@@ -55,6 +59,51 @@ class AreaPagination(GeoJsonPagination):
     page_size_query_param = "page_size"
     max_page_size = 5000
 
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        boxes = [f["bbox"] for f in data if f.get("bbox")]
+        if boxes:  # RFC 7946 §5: the page's extent, before its features
+            features = response.data.pop("features")
+            response.data["bbox"] = [
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            ]
+            response.data["features"] = features
+        return response
+
+
+# Seconds a browser or shared cache may keep an area answer before revalidating (ETag / Last-Modified).
+AREA_MAX_AGE = 300
+
+
+class ConditionalAreaMixin:
+    """ETag and Last-Modified on area answers, 304 on revalidation (If-None-Match compared weakly, so a gzipped
+    copy's W/"…" tag still matches). The tag covers the query and `selectors.area_list_version`; answers are
+    the same for every caller, so they may be cached publicly."""
+
+    renderer_classes = geojson_renderers()
+
+    def conditional(self, request, answer):
+        """`answer()` with ETag, Last-Modified and public caching, or 304 when the caller's copy is current."""
+        try:
+            at = selectors.parse_date(request.query_params.get("at"))
+        except selectors.QueryError as exc:
+            raise _query_error(exc) from exc
+        version, changed = selectors.area_list_version(at=at)
+        key = f"{request.path}?{sorted(request.query_params.lists())}|{version}"
+        etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+        last_modified = int(changed.timestamp()) if changed else None
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        response = not_modified or answer()
+        if response.status_code in (200, 304):
+            response["ETag"] = etag
+            if last_modified is not None:
+                response["Last-Modified"] = http_date(last_modified)
+            patch_cache_control(response, public=True, max_age=AREA_MAX_AGE)
+        return response
+
 
 def _simplify(value: str | None) -> float | None:
     if value in (None, ""):
@@ -68,7 +117,7 @@ def _simplify(value: str | None) -> float | None:
     return metres or None
 
 
-class AreaListView(ListAPIView):
+class AreaListView(ConditionalAreaMixin, ListAPIView):
     """区划列表 Areas of the generation in force as a GeoJSON FeatureCollection."""
 
     serializer_class = AreaFeatureSerializer
@@ -84,7 +133,7 @@ class AreaListView(ListAPIView):
         ]
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        return self.conditional(request, lambda: super(AreaListView, self).get(request, *args, **kwargs))
 
     def get_queryset(self):
         params = self.request.query_params
@@ -103,11 +152,14 @@ class AreaListView(ListAPIView):
         return areas.with_geojson(simplify_m=_simplify(params.get("simplify")))
 
 
-class AreaDetailView(APIView):
+class AreaDetailView(ConditionalAreaMixin, APIView):
     """单个区划 One area as a GeoJSON Feature."""
 
     @extend_schema(parameters=[AT_PARAM], responses={200: AreaFeatureSerializer})
     def get(self, request, code: str):
+        return self.conditional(request, lambda: self.detail(request, code))
+
+    def detail(self, request, code: str):
         try:
             at = selectors.parse_date(request.query_params.get("at"))
         except selectors.QueryError as exc:
