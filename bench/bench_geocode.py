@@ -3,7 +3,8 @@
     DATABASE_URL=postgis://postgres@127.0.0.1:54329/shaozi .venv/bin/python bench/bench_geocode.py [--repeat 5] [--keep]
 
 The run never touches the database DATABASE_URL names: it creates (and afterwards drops, unless --keep) a
-scratch database `bench_shaozi_geocoder` on the same server, migrates it and loads the demo gazetteer.
+scratch database `bench_shaozi_geocoder` on the same server, migrates it and loads the demo boundaries (the
+candidates' districts and streets come from the jurisdiction engine) and the demo gazetteer.
 
 It prints, for `geo.geocoding.geocode` and, in the same run, for a plain pg_trgm baseline (one similarity query
 per address over every gazetteer name, the best name's place wins, no parsing, no hierarchy):
@@ -46,6 +47,7 @@ def setup_database():
     from django.db import connection
 
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    call_command("demo_load", "--if-empty", verbosity=0)
     call_command("gazetteer_demo_load", "--if-empty", verbosity=0)
     return connection
 
@@ -93,7 +95,7 @@ def main() -> None:
         answers = []
         for text, _, _ in rows:
             best = geocode(text, limit=1)
-            answers.append((best[0].district, best[0].street, best[0].label) if best else None)
+            answers.append((best[0].district_name, best[0].street_name, best[0].label) if best else None)
         started = time.perf_counter()
         for _ in range(args.repeat):
             for text, _, _ in rows:

@@ -187,6 +187,10 @@ class Complaint(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     satisfaction = models.CharField(max_length=16, choices=Satisfaction.choices, blank=True)
     reporter = models.JSONField(default=dict, blank=True, help_text="contact details as given (name, phone …)")
+    # A database default too: bulk intake inserts rows with its own column list, which does not name this one.
+    media_url = models.URLField(
+        max_length=1000, blank=True, default="", db_default="", help_text="a photo or file of the problem (Open311)"
+    )
     repeats = models.ManyToManyField("self", through="RepeatLink", symmetrical=False, related_name="repeated_by")
     # Provenance only: no index and no database constraint, so a bulk batch does not pay a check per row.
     bulk_import = models.ForeignKey(

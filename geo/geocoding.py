@@ -392,7 +392,8 @@ def _areas(points: list[tuple[float, float, str, str]]) -> list[tuple[dict | Non
     out = []
     for (_, _, district, street), areas in zip(points, found, strict=True):
         if areas and areas.get("district"):
-            out.append((areas["district"], areas.get("street")))
+            street = areas.get("street")
+            out.append((dict(areas["district"]), dict(street) if street else None))
         else:
             out.append((_area_ref(district), _area_ref(street)))
     return out
@@ -465,7 +466,8 @@ class _Matcher:
         areas = _areas([(p.candidate.lon, p.candidate.lat, p.district, p.street) for p in items])
         for item, (district, street) in zip(items, areas, strict=True):
             candidate = item.candidate
-            candidate.district, candidate.street = district, street
+            # A district answer is the whole district: its point is only a representative, inside some street.
+            candidate.district, candidate.street = district, None if candidate.kind == PlaceKind.DISTRICT else street
             factor = _hierarchy(candidate.district_name or "", candidate.street_name or "", self.parsed)
             candidate.confidence = round(max(0.0, min(1.0, item.score * factor)), 4)
             candidate.radius_m = _radius(item.size_m, candidate.confidence)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.urls import reverse
 
+from assessment.constants import published as assessment_published
 from complaints.constants import Status as ComplaintStatus
 from geo import coords
 from hotspots.constants import EmergingPattern, FixPlanStatus
@@ -40,6 +41,7 @@ class PopupRow:
     label_en: str
     labels: dict = field(default_factory=dict)
     digits: int | None = None
+    percent: bool = False  # a share 0–1 shown as a percentage
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class MapLayer:
     api: str | None = None  # a GeoJSON URL with the same features (for download)
     note_zh: str = ""
     note_en: str = ""
+    run_layer: str | None = None  # an analysis layer: its run's period is stated with the legend (/map/runs)
 
 
 DISTRICT_STYLE = {"color": "#b3261e", "weight": 2.5, "fill": True, "fillColor": "#f4e9e1", "fillOpacity": 0.25}
@@ -86,6 +89,7 @@ def map_layers() -> list[MapLayer]:
     """The layers of the planner map, bottom to top: analysis layers under the boundaries, points above."""
     areas_api = reverse("area-list")
     return [
+        assessment_layer(),
         *analysis_layers(),
         MapLayer(
             id="streets",
@@ -201,13 +205,14 @@ def analysis_layers() -> list[MapLayer]:
             api=reverse("hotspot-list"),
             note_zh="H3 网格，Getis-Ord Gi*，FDR 校正；13 级以下只画显著网格",
             note_en="H3 cells, Getis-Ord Gi*, FDR-corrected; below zoom 13 only significant cells",
-            popup_title="h3",
+            popup_title="street_code",
+            run_layer="hotspots",
             popup=(
                 PopupRow("bin", "类别", "bin", labels={k: [zh, en] for k, zh, en, _ in HOTSPOT_BINS}),
+                PopupRow("h3", "H3 网格编号", "H3 cell"),
                 PopupRow("z", "z 值", "z", digits=2),
                 PopupRow("p", "p 值", "p", digits=4),
                 PopupRow("count", "诉求数", "complaints"),
-                PopupRow("street_code", "街道编码", "street code"),
                 PopupRow("run_id", "分析批次", "run"),
             ),
             links=((reverse("hotspot-list") + "?run={run_id}&street={street_code}", "接口对象", "API object"),),
@@ -229,16 +234,17 @@ def analysis_layers() -> list[MapLayer]:
             api=reverse("emerging-list"),
             note_zh="时空立方体 + Mann-Kendall 趋势，共 17 类（无模式者不画）",
             note_en="space-time cube + Mann-Kendall trend, 17 categories (cells with no pattern not drawn)",
-            popup_title="h3",
+            popup_title="street_code",
+            run_layer="emerging",
             popup=(
                 PopupRow("pattern", "模式", "pattern", labels={k: list(v) for k, v in pattern_labels.items()}),
+                PopupRow("h3", "H3 网格编号", "H3 cell"),
                 PopupRow("trend_z", "趋势 z", "trend z", digits=2),
                 PopupRow("trend_p", "趋势 p", "trend p", digits=4),
                 PopupRow("hot_steps", "热点时间步", "hot steps"),
                 PopupRow("cold_steps", "冷点时间步", "cold steps"),
                 PopupRow("count", "诉求数", "complaints"),
                 PopupRow("recent_count", "近 4 步诉求", "last 4 steps"),
-                PopupRow("street_code", "街道编码", "street code"),
                 PopupRow("run_id", "分析批次", "run"),
             ),
             links=((reverse("emerging-list") + "?run={run_id}&street={street_code}", "接口对象", "API object"),),
@@ -260,6 +266,7 @@ def analysis_layers() -> list[MapLayer]:
             show=False,
             z_index=4,
             api=reverse("idle-lot-list"),
+            run_layer="idle_lots",
             note_zh="得分 = 新增覆盖居民 + 诉求 + 面积 + 闲置年限（加权）",
             note_en="score = residents newly served + complaints + size + years idle (weighted)",
             popup_title="name",
@@ -298,13 +305,72 @@ def analysis_layers() -> list[MapLayer]:
                 PopupRow("street_name", "街道", "street"),
                 PopupRow("residents_served", "服务居民", "residents served", digits=0),
                 PopupRow("parcel_name", "地块", "lot"),
+                PopupRow("parcel_code", "地块编码", "parcel code"),
             ),
             links=(
                 (reverse("fix-plan-detail", kwargs={"pk": 0}).replace("/0", "/{id}"), "接口对象", "API object"),
-                ("/fix-plans/{id}/", "打印页", "printable page"),
+                (reverse("fix-plan-page", kwargs={"pk": 0}).replace("/0/", "/{id}/"), "打印页", "printable page"),
             ),
         ),
     ]
+
+
+# 三率 composite score bands (0–100), weakest first.
+SCORE_BANDS = (
+    (60, "low", "60 分及以下", "60 or less", "#d7301f"),
+    (75, "fair", "60–75 分", "60–75", "#fc8d59"),
+    (85, "mid", "75–85 分", "75–85", "#fee08b"),
+    (95, "good", "85–95 分", "85–95", "#91cf60"),
+    (100, "best", "95 分以上", "over 95", "#1a9850"),
+)
+
+
+def assessment_layer() -> MapLayer:
+    """三率考核: streets coloured by the month's composite score (assessment app), month from the filter panel."""
+    styles = {
+        key: {"color": "#555", "weight": 0.8, "fill": True, "fillColor": colour, "fillOpacity": 0.6}
+        for _, key, _, _, colour in SCORE_BANDS
+    }
+    unranked = {"color": "#888", "weight": 0.5, "fill": True, "fillColor": "#e0e0e0", "fillOpacity": 0.4}
+    return MapLayer(
+        id="assessment",
+        title_zh="三率考核得分（街乡）",
+        title_en="Assessment score (streets)",
+        tile_layer=None,
+        geojson=reverse("assessment") + "?level=street&format=geojson",
+        style=unranked,
+        style_by="score",
+        style_breaks=tuple((upper, key) for upper, key, _, _, _ in SCORE_BANDS),
+        styles=styles,
+        legend=(
+            *(LegendRow(zh, en, styles[key]) for _, key, zh, en, _ in SCORE_BANDS),
+            LegendRow("无得分（诉求过少）", "no score (too few complaints)", unranked),
+        ),
+        follows=("month",),
+        show=False,
+        z_index=0,
+        api=reverse("assessment") + "?level=street&format=csv",
+        needs_login=not assessment_published(),
+        note_zh="综合得分 = 响应率×10% + 解决率×45% + 满意率×45%（权重见设置），按受理月份；详见考核页",
+        note_en="score = response 10 % + resolution 45 % + satisfaction 45 % (weights configurable), by month received",
+        popup_title="name",
+        popup=(
+            PopupRow("rank", "名次", "rank"),
+            PopupRow("peers", "参评街乡", "ranked units"),
+            PopupRow("score", "综合得分", "score", digits=2),
+            PopupRow("response_rate", "响应率", "response rate", percent=True),
+            PopupRow("resolution_rate", "解决率", "resolution rate", percent=True),
+            PopupRow("satisfaction_rate", "满意率", "satisfaction rate", percent=True),
+            PopupRow("complaints", "诉求数", "complaints"),
+            PopupRow("overdue", "超期", "overdue"),
+            PopupRow("focus", "治理类重点", "focus unit", labels={"true": ["是", "yes"], "false": ["否", "no"]}),
+            PopupRow("score_change", "较上月", "vs last month", digits=2),
+        ),
+        links=(
+            ("/assessment/?month={month}&level=street&unit={code}#trend", "考核页", "assessment page"),
+            ("/desk/?street={code}&status=all", "工单", "desk"),
+        ),
+    )
 
 
 # Complaint counts per hexagon (below zoom 16) by band; a single complaint (a point from zoom 16) as a dot.
@@ -349,11 +415,20 @@ def complaint_layer() -> MapLayer:
         note_en="hexagon counts below zoom 16, single complaints from zoom 16; not drawn below zoom 10",
         popup_title="category_code",
         popup=(
+            PopupRow("category_code", "类别编码", "category code"),
             PopupRow("complaints", "诉求数", "complaints"),
             PopupRow("status", "状态", "status", labels=status_labels),
             PopupRow("received", "受理时间", "received"),
         ),
     )
+
+
+TOPOLOGY_KINDS = {
+    "gap": ["缝隙", "gap"],
+    "overlap": ["重叠", "overlap"],
+    "sliver": ["碎片", "sliver"],
+    "outside_parent": ["超出上级区划", "outside its parent"],
+}
 
 
 def point_layers() -> list[MapLayer]:
@@ -387,9 +462,9 @@ def point_layers() -> list[MapLayer]:
             api=reverse("topology"),
             note_zh="现行边界版本的检查结果",
             note_en="checks of the boundary version in force",
-            popup_title="kind",
+            popup_title=None,
             popup=(
-                PopupRow("kind", "类型", "kind"),
+                PopupRow("kind", "类型", "kind", labels=TOPOLOGY_KINDS),
                 PopupRow("message", "说明", "finding"),
                 PopupRow("codes", "涉及区划", "areas"),
                 PopupRow("area_m2", "面积 m²", "area m²", digits=1),
@@ -411,13 +486,13 @@ def point_layers() -> list[MapLayer]:
             show=False,
             z_index=7,
             api=reverse("repeat-place-list"),
+            run_layer="repeat_places",
             popup_title="category_name",
             popup=(
                 PopupRow("count", "诉求数", "complaints"),
                 PopupRow("span_days", "跨度（天）", "span (days)", digits=0),
-                PopupRow("chronic", "顽疾", "chronic"),
+                PopupRow("chronic", "顽疾", "chronic", labels={"true": ["是", "yes"], "false": ["否", "no"]}),
                 PopupRow("failed_fix_count", "办结后再诉", "after a closure"),
-                PopupRow("category_code", "类别编码", "category"),
                 PopupRow("street_name", "街道", "street"),
                 PopupRow("run_id", "分析批次", "run"),
             ),
@@ -495,11 +570,19 @@ def map_system() -> str:
     return coords.WGS84
 
 
+# Filters of GeoJSON layers (tile layers declare theirs in maps.tile_layers).
+GEOJSON_FILTERS = {
+    "month": {"kind": "month", "label": {"zh": "考核月份", "en": "assessment month"}, "choices": [], "choiceLabels": {}},
+}
+
+
 def _filter_specs(layers: list[MapLayer]) -> list[dict]:
     """User filters the visible layers follow, with labels and kinds, each once, in first-use order."""
     specs: dict[str, dict] = {}
     for layer in layers:
         if layer.tile_layer is None:
+            for name in layer.follows:
+                specs.setdefault(name, dict(GEOJSON_FILTERS[name], name=name))
             continue
         tile_layer = tiles.layer_get(layer.tile_layer)
         for name in layer.follows:
@@ -538,7 +621,13 @@ def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool 
         data["note"] = {"zh": layer.note_zh, "en": layer.note_en}
         data["legend"] = [{"label": {"zh": r.label_zh, "en": r.label_en}, "style": r.style} for r in layer.legend]
         data["popup"] = [
-            {"prop": r.prop, "label": {"zh": r.label_zh, "en": r.label_en}, "labels": r.labels, "digits": r.digits}
+            {
+                "prop": r.prop,
+                "label": {"zh": r.label_zh, "en": r.label_en},
+                "labels": r.labels,
+                "digits": r.digits,
+                "percent": r.percent,
+            }
             for r in layer.popup
         ]
         data["links"] = [{"url": url, "label": {"zh": zh, "en": en}} for url, zh, en in layer.links]
@@ -569,6 +658,9 @@ def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool 
             "labels": reverse("map-labels"),
             "area": reverse("area-detail", kwargs={"code": "CODE"}),
             "login": settings.LOGIN_URL,
+            "geocode": reverse("geocode"),
+            "runs": reverse("map-runs"),
+            "assessment": reverse("assessment"),
             "categories": reverse("complaint-categories"),
             "charts": {
                 "weekly": reverse("map-chart-weekly"),

@@ -283,6 +283,12 @@ def repeat_place_tile_version(*, run=None, category=None, chronic=None) -> str:
 
 RUN_FILTER = TileFilter("run", "分析批次", "analysis run", parse_run)
 
+
+def _zh_en(label: str) -> tuple[str, str]:
+    """A choices label "中文 English words" as (zh, en)."""
+    zh, _, en = label.partition(" ")
+    return zh, en or zh
+
 HOTSPOTS = register(
     TileLayer(
         name="hotspots",
@@ -318,7 +324,13 @@ EMERGING = register(
         filters={
             "run": RUN_FILTER,
             "pattern": TileFilter(
-                "pattern", "模式", "pattern", parse_pattern, kind="choice", choices=tuple(EmergingPattern.values)
+                "pattern",
+                "模式",
+                "pattern",
+                parse_pattern,
+                kind="choice",
+                choices=tuple(EmergingPattern.values),
+                choice_labels={value: _zh_en(str(label)) for value, label in EmergingPattern.choices},
             ),
         },
         source=emerging_tile_source,
@@ -350,7 +362,15 @@ REPEAT_PLACES = register(
         filters={
             "run": RUN_FILTER,
             "category": TileFilter("category", "类别编码", "category code", parse_category),
-            "chronic": TileFilter("chronic", "仅顽疾", "chronic only", parse_flag, kind="choice", choices=("true",)),
+            "chronic": TileFilter(
+                "chronic",
+                "顽疾",
+                "chronic",
+                parse_flag,
+                kind="choice",
+                choices=("true",),
+                choice_labels={"true": ("仅顽疾", "chronic only")},
+            ),
         },
         source=repeat_place_tile_source,
         version=repeat_place_tile_version,

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from . import desk, staff, views
+from . import assessment, desk, staff, views
 
 urlpatterns = [
     path("", views.planner_map, name="planner-map"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("map/charts/categories", views.chart_categories, name="map-chart-categories"),
     path("map/charts/cell", views.chart_cell, name="map-chart-cell"),
     path("map/joint-cases", views.map_joint_cases, name="map-joint-cases"),
+    path("map/runs", views.map_runs, name="map-runs"),
     # z/x/y are validated by the view, so a bad number gets the API's error shape instead of an HTML 404.
     re_path(r"^tiles/(?P<layer>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.pbf$", views.tile, name="tile"),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("disputes/<int:pk>/", staff.dispute_detail, name="dispute-page"),
     path("joint-cases/", staff.joint_case_board, name="joint-case-board"),
     path("fix-plans/<int:pk>/", staff.fix_plan_detail, name="fix-plan-page"),
+    path("assessment/", assessment.assessment_page, name="assessment-page"),
     path("joint-cases/<int:pk>/", staff.joint_case_page, name="joint-case-page"),
     # 工作台 The staff desk: pages, and the forms they post (each calls a service, which checks the scope).
     path("desk/", desk.desk, name="desk"),

@@ -14,6 +14,8 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from complaints.constants import JointCaseStatus
 from config.throttling import throttled
+from hotspots import selectors as hotspot_selectors
+from hotspots.constants import Layer as AnalysisLayer
 from jurisdictions import selectors as jurisdiction_selectors
 from jurisdictions.constants import AreaLevel
 from jurisdictions.permissions import scope_for
@@ -54,7 +56,7 @@ def planner_map(request: HttpRequest) -> HttpResponse:
     head = '<meta charset="utf-8"><link rel="icon" href="data:,">'
     root.header.add_child(Element(f"{head}<title>哨子 · 管辖地图 Shaozi planner map</title>"))
     context = {"basemap": bool(settings.SHAOZI.get("BASEMAP_URL"))}
-    root.html.add_child(Element(render_to_string("maps/planner_header.html", context)))
+    root.html.add_child(Element(render_to_string("maps/planner_header.html", context, request=request)))
     html = root.render()
     return HttpResponse(html.replace("<html>", '<html lang="zh-Hans">', 1), content_type="text/html; charset=utf-8")
 
@@ -316,6 +318,25 @@ def chart_cell(request: HttpRequest) -> JsonResponse:
             "not_found", "最新新兴热点分析中没有这个网格 no such cell in the emerging run", {"h3": h3, "run": run}, 404
         )
     return _json(found)
+
+
+def map_runs(request: HttpRequest) -> JsonResponse:
+    """分析批次 The latest finished run of each analysis layer and the period it analysed, for the map's legends."""
+    runs = {}
+    for layer in AnalysisLayer.values:
+        run = hotspot_selectors.run_get(layer=layer)
+        runs[layer] = (
+            None
+            if run is None
+            else {
+                "run": run.pk,
+                "period_start": run.period_start.isoformat(),
+                "period_end": run.period_end.isoformat(),
+                "category": run.category,
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            }
+        )
+    return _json({"runs": runs})
 
 
 def map_joint_cases(request: HttpRequest) -> JsonResponse:

@@ -4,7 +4,7 @@ from . import views
 
 # OGC API – Features under /ogc/ (config/urls.py). Clients join their service URL and "/collections" as text, so a
 # URL given with a trailing slash ("…/ogc/") becomes "…/ogc//collections": extra slashes are accepted.
-_ = r"^/*"
+_ = r"^(?:/*)"
 urlpatterns = [
     path("", views.LandingView.as_view(), name="ogc-landing"),
     re_path(rf"{_}api$", views.ApiDocumentView.as_view(), name="ogc-api"),

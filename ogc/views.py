@@ -32,7 +32,6 @@ from jurisdictions.permissions import scope_for
 from . import params
 from .collections import (
     COLLECTIONS,
-    PRECISION,
     PUBLIC,
     Collection,
     Query,

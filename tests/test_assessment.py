@@ -229,3 +229,22 @@ def test_anonymous_callers_only_when_published_and_without_small_counts(client, 
     assert units[A]["score"] == 65.75 and units[A]["complaints"] == 6
     assert units[B].get("suppressed") is True  # three complaints, under the threshold of four
     assert units[B]["complaints"] is None and units[B]["score"] is None and units[B]["rank"] == 1
+
+
+def test_the_page_ranks_sorts_and_links(client, computed):
+    assert client.get("/assessment/").status_code == 302  # not published: log in first
+    client.force_login(User.objects.create_user("assess-reader"))
+    page = client.get("/assessment/?month=2023-05&level=street").content.decode()
+    assert page.index(NAMES[B]) < page.index(NAMES[A])  # best first
+    assert "65.75" in page and "50.0%" in page and "60.0%" in page and "75.0%" in page
+    assert "治理类重点" in page and 'id="assessment-chart"' in page
+    assert f"/desk/?street={A}" in page and "format=csv" in page
+    trend = client.get(f"/assessment/?month=2023-05&level=street&unit={A}").content.decode()
+    assert 'id="assessment-trend"' in trend
+    departments = client.get("/assessment/?month=2023-05&level=department").content.decode()
+    assert "测试城管委" in departments
+
+
+def test_the_page_says_when_nothing_is_computed(client, db):
+    client.force_login(User.objects.create_user("assess-reader"))
+    assert 'id="assessment-empty"' in client.get("/assessment/").content.decode()

@@ -9,11 +9,14 @@ from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 
 from geo import coords
-from geo.geocoding import gazetteer_cache_clear, geocode, reverse_geocode
+from geo.api.serializers import GeocodeResponseSerializer
+from geo.geocoding import gazetteer_cache_clear, geocode, reverse_geocode, set_area_resolver
 from geo.models import Place, PlaceName
 from geo.services import GazetteerLoadError, gazetteer_load
+from jurisdictions.selectors import jurisdiction_lookup
 
 HELDOUT = Path(__file__).parent / "data" / "geocode_heldout.csv"
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "beijing" / "gazetteer.geojson"
@@ -146,7 +149,7 @@ def test_a_loaded_place_is_found_by_its_alias(db, gazetteer, fresh_index, tmp_pa
 def test_a_building_in_a_compound(db, gazetteer):
     best = top("北京市丰台区方庄街道刘家窑南里５号楼３单元301")
     building = Place.objects.get(external_id="compound:刘家窑南里:building:5")
-    assert (best.kind, best.place_id, best.district) == ("building", building.pk, "丰台区")
+    assert (best.kind, best.place_id, best.district_name) == ("building", building.pk, "丰台区")
     assert (best.lon, best.lat) == (round(building.point.x, 7), round(building.point.y, 7))
     assert best.label == "丰台区 刘家窑南里 5号楼 3单元"
     assert best.parsed["unit"] == "3" and best.parsed["room"] == "301"
@@ -165,7 +168,7 @@ def test_courtyard_numbers_are_placed_on_the_road(db, gazetteer):
     best = top("海淀区学院路20号院3号楼")
     assert best.kind == "grid" and best.synthetic
     assert best.place_id == Place.objects.get(external_id="road:学院路").pk
-    assert best.district == "海淀区"
+    assert best.district_name == "海淀区"
     assert best.label.endswith("学院路 20号院")
     # Higher numbers lie further along the road (it runs south → north).
     assert top("学院路200号").lat > top("学院路20号").lat
@@ -173,30 +176,30 @@ def test_courtyard_numbers_are_placed_on_the_road(db, gazetteer):
 
 def test_chaoyangmen_is_dongcheng_and_chaoyang_road_is_chaoyang(db, gazetteer):
     gate = top("朝阳门北大街")
-    assert gate.district == "东城区" and gate.parsed.get("district") is None
+    assert gate.district_name == "东城区" and gate.parsed.get("district") is None
     road = top("朝阳路69号")
-    assert road.district == "朝阳区" and road.kind == "grid"
+    assert road.district_name == "朝阳区" and road.kind == "grid"
 
 
 def test_merged_and_renamed_districts(db, gazetteer):
-    assert top("宣武区西河沿街25号").district in ("西城区", "东城区")
+    assert top("宣武区西河沿街25号").district_name in ("西城区", "东城区")
     assert top("宣武区西河沿街25号").parsed["district"] == "西城区"
-    assert top("密云县鼓楼东大街20号").district == "密云区"
+    assert top("密云县鼓楼东大街20号").district_name == "密云区"
 
 
 def test_hierarchy_picks_the_road_in_the_named_district(db, gazetteer):
     shunyi = top("顺义区府前街5号")
     pinggu = top("平谷区府前街5号")
-    assert (shunyi.district, pinggu.district) == ("顺义区", "平谷区")
+    assert (shunyi.district_name, pinggu.district_name) == ("顺义区", "平谷区")
     both = geocode("顺义区府前街5号")
-    wrong = next(c for c in both if c.district == "平谷区")
+    wrong = next(c for c in both if c.district_name == "平谷区")
     assert wrong.confidence == pytest.approx(shunyi.confidence * 0.5, rel=0.01)
 
 
 def test_a_wrong_district_is_penalised_not_obeyed(db, gazetteer):
     right = top("丰台区刘家窑南里3号楼")
     wrong = top("海淀区刘家窑南里3号楼")
-    assert wrong.district == "丰台区"
+    assert wrong.district_name == "丰台区"
     assert wrong.confidence == pytest.approx(right.confidence * 0.5, rel=0.01)
 
 
@@ -206,22 +209,27 @@ def test_a_road_without_number_uses_the_segment_in_the_named_district(db, gazett
     assert set(segments.values_list("district", flat=True)) == {"东城区", "西城区"}
     for district in ("东城区", "西城区"):
         best = top(f"{district}西长安街")
-        assert (best.kind, best.district, best.place_id) == ("road", district, road.pk)
+        assert (best.kind, best.district_name, best.place_id) == ("road", district, road.pk)
 
 
 def test_street_only_and_district_only(db, gazetteer):
     street = top("石景山区鲁谷街道 停车地锁")
-    assert (street.kind, street.district, street.street, street.match) == ("street", "石景山区", "鲁谷街道", "admin")
+    assert (street.kind, street.district_name, street.street_name, street.match) == (
+        "street",
+        "石景山区",
+        "鲁谷街道",
+        "admin",
+    )
     # The short name alone is the place 鲁谷 (a POI inside the street), more precise than the street.
-    assert top("石景山鲁谷 停车地锁").street == "鲁谷街道"
+    assert top("石景山鲁谷 停车地锁").street_name == "鲁谷街道"
     district = top("朝阳区")
-    assert (district.kind, district.district, district.street) == ("district", "朝阳区", None)
+    assert (district.kind, district.district_name, district.street_name) == ("district", "朝阳区", None)
     assert district.radius_m > street.radius_m > 500
 
 
 def test_an_ambiguous_street_name_gives_both(db, gazetteer):
     candidates = geocode("八里庄街道")
-    assert {c.district for c in candidates[:2]} == {"朝阳区", "海淀区"}
+    assert {c.district_name for c in candidates[:2]} == {"朝阳区", "海淀区"}
     assert candidates[0].confidence < top("朝阳区八里庄街道").confidence
 
 
@@ -230,7 +238,7 @@ def test_names_inside_longer_names(db, gazetteer):
     assert top("北京站").label.endswith("北京站")
     assert top("北京大学东门").label.endswith("北京大学")
     assert top("十三陵").kind == "poi"  # not the township 十三陵镇
-    assert top("杨庄中区4号楼").district == "石景山区"  # not 杨庄 (a street of 通州) + 中区
+    assert top("杨庄中区4号楼").district_name == "石景山区"  # not 杨庄 (a street of 通州) + 中区
     # 北大 is 北京大学, but not inside 新街口北大街.
     assert "北京大学" not in top("新街口北大街60号").label
 
@@ -255,11 +263,111 @@ def test_nothing_found(db, gazetteer):
     assert geocode("zzzz qqqq") == []
 
 
+# --- areas from the jurisdiction engine, and address/area conflicts ------------------------------------------
+
+
+def _verdict_areas(candidate):
+    """The district and street the database engine gives for the candidate's point, as {code, name}."""
+    verdict = jurisdiction_lookup(point=Point(candidate.lon, candidate.lat, srid=4326), at=timezone.localdate())
+    return tuple(
+        {"code": area.code, "name": area.name} if area else None for area in (verdict.district, verdict.street)
+    )
+
+
+def test_candidates_carry_the_engine_areas_with_codes(db, gazetteer):
+    for text in ("丰台区刘家窑南里5号楼", "崇文门西大街40号", "西长安街", "石景山区鲁谷街道", "北京大学东门"):
+        best = top(text)
+        assert (best.district, best.street) == _verdict_areas(best), text
+        assert best.district["code"] and len(best.district["code"]) == 6
+        assert best.street["code"].startswith(best.district["code"]) and len(best.street["code"]) == 9
+    # A district answer is the whole district, not the street its representative point happens to lie in.
+    district = top("朝阳区")
+    assert district.district == {"code": "110105", "name": "朝阳区"} and district.street is None
+    building = Place.objects.get(external_id="compound:刘家窑南里:building:5")
+    near = reverse_geocode(lon=building.point.x, lat=building.point.y, limit=3)
+    assert all((c.district, c.street) == _verdict_areas(c) for c in near)
+
+
+def test_without_an_area_resolver_the_gazetteer_labels_have_no_code(db, gazetteer):
+    previous = set_area_resolver(None)
+    try:
+        best = top("丰台区刘家窑南里5号楼")
+    finally:
+        set_area_resolver(previous)
+    assert best.district == {"code": None, "name": "丰台区"}
+    assert best.street == {"code": None, "name": "东铁匠营街道"}
+    assert top("丰台区刘家窑南里5号楼").district["code"] == "110106"
+
+
+@pytest.mark.parametrize(
+    ("text", "stated", "numbered"),
+    [
+        # From the held-out set: 朝阳门北大街 runs along the 东城/朝阳 line; number 8 is numbered on the 朝阳 side.
+        ("东城区朝阳门北大街8号", "东城区", "朝阳区"),
+        # Not in either set: 马连道路 runs from 西城 into 丰台; number 10 is numbered in 西城.
+        ("丰台区马连道路10号", "丰台区", "西城区"),
+    ],
+)
+def test_a_road_along_a_district_line_prefers_the_stated_district(db, gazetteer, text, stated, numbered):
+    unstated = top(text.removeprefix(stated))
+    assert unstated.district_name == numbered and unstated.conflict is None
+    candidates = geocode(text)
+    best = candidates[0]
+    assert (best.kind, best.district_name, best.conflict, best.needs_review) == ("grid", stated, None, False)
+    assert best.place_id == unstated.place_id  # the same road, moved along it into the stated district
+    assert _verdict_areas(best)[0]["name"] == stated
+    assert best.radius_m > 30  # the number is no longer where the numbering puts it
+    # The numbered position is still offered, below, with its conflict.
+    outside = next(c for c in candidates if c.district_name == numbered)
+    assert (outside.lon, outside.lat) == (unstated.lon, unstated.lat)
+    assert outside.needs_review and outside.conflict["district"]["stated"] == stated
+    assert best.confidence > outside.confidence
+
+
+def test_a_stated_street_the_road_also_runs_through_is_preferred(db, gazetteer):
+    assert top("学院路35号").street_name == "花园路街道"
+    best = top("海淀区学院路街道学院路35号")
+    assert (best.district_name, best.street_name, best.needs_review) == ("海淀区", "学院路街道", False)
+
+
+def test_a_stated_area_with_no_candidate_inside_gives_a_conflict_to_review(db, gazetteer, client):
+    best = top("海淀区刘家窑南里3号楼")
+    assert best.district_name == "丰台区" and best.needs_review
+    assert best.conflict == {"district": {"stated": "海淀区", "found": best.district}}
+    assert best.district["code"] == "110106"
+    street = top("丰台区方庄街道刘家窑南里3号楼")  # 刘家窑南里 lies in 东铁匠营街道 of the demo
+    assert street.needs_review and set(street.conflict) == {"street"}
+    assert street.conflict["street"] == {"stated": "方庄街道", "found": street.street}
+    assert not top("丰台区刘家窑南里3号楼").needs_review
+    first = client.get(reverse("geocode"), {"q": "海淀区刘家窑南里3号楼"}).json()["candidates"][0]
+    assert first["needs_review"] is True
+    assert first["conflict"]["district"]["found"] == {"code": "110106", "name": "丰台区"}
+
+
+def test_engine_areas_are_kept_per_engine_version(db, gazetteer, monkeypatch):
+    from jurisdictions import engine
+    from jurisdictions.geocoding import candidate_areas
+
+    calls = []
+    resolve = engine.resolve
+    monkeypatch.setattr(engine, "resolve", lambda *a, **k: calls.append(a) or resolve(*a, **k))
+    point = ([116.4321], [39.8765])
+    first = candidate_areas(*point)
+    assert candidate_areas(*point) == first and len(calls) == 1
+    version = engine.engine_version()
+    monkeypatch.setattr(engine, "engine_version", lambda: version + 1)
+    assert candidate_areas(*point) == first and len(calls) == 2
+
+
 def test_exact_matches_need_no_query_once_the_index_is_built(db, gazetteer, django_assert_num_queries):
-    geocode("刘家窑南里5号楼")
-    with django_assert_num_queries(0):
-        assert top("崇文门西大街5号").kind == "grid"
+    # Beyond the gazetteer index, a geocode costs the engine's version check (one single-row read), and one
+    # trigram query on the fuzzy path. (Points the engine has not answered in this version cost one `resolve`,
+    # which reads the version once more; the first calls here make sure both points have been answered.)
+    for text in ("刘家窑南里5号楼", "崇文门西大街5号", "新世界崇文门店"):
+        geocode(text)
     with django_assert_num_queries(1):
+        assert top("崇文门西大街5号").kind == "grid"
+    with django_assert_num_queries(2):
         assert top("新世界崇文门店").match == "fuzzy"
 
 
@@ -271,8 +379,8 @@ def _accuracy(rows):
     for text, want_district, want_street in rows:
         candidates = geocode(text, limit=1)
         if candidates:
-            district += candidates[0].district == want_district
-            street += candidates[0].street == want_street
+            district += candidates[0].district_name == want_district
+            street += candidates[0].street_name == want_street
     return district / len(rows), street / len(rows)
 
 
@@ -352,6 +460,12 @@ def test_geocode_api(client, db, gazetteer):
     assert set(first) >= {"lon", "lat", "confidence", "radius_m", "label", "kind", "district", "street", "place_id"}
     assert first["kind"] == "building"
     assert len(body["candidates"]) <= 3
+    assert first["district"] == {"code": "110106", "name": "丰台区"} and first["street"]["code"].startswith("110106")
+    assert (first["conflict"], first["needs_review"]) == (None, False)
+    # The body is what the schema documents (GeocodeResponseSerializer validates it back).
+    assert GeocodeResponseSerializer(data=body).is_valid(), GeocodeResponseSerializer(data=body).errors
+    conflicted = client.get(reverse("geocode"), {"q": "海淀区刘家窑南里3号楼"}).json()
+    assert GeocodeResponseSerializer(data=conflicted).is_valid()
 
 
 def test_geocode_api_with_nothing_found(client, db, gazetteer):
@@ -399,8 +513,11 @@ def test_schema_documents_both_endpoints(client):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/geocode" in schema["paths"]
     assert "/api/v1/reverse" in schema["paths"]
-    candidate = schema["components"]["schemas"]["GeocodeCandidate"]
-    assert {"confidence", "radius_m", "kind"} <= set(candidate["properties"])
+    schemas = schema["components"]["schemas"]
+    candidate = schemas["GeocodeCandidate"]
+    assert {"confidence", "radius_m", "kind", "conflict", "needs_review"} <= set(candidate["properties"])
+    assert "CandidateArea" in json.dumps(candidate["properties"]["district"])
+    assert set(schemas["CandidateArea"]["properties"]) == {"code", "name"}
 
 
 # Written after the geocoder was tuned on tests/data/geocode_heldout.csv (see docs/geocoding.md), in other
@@ -423,7 +540,8 @@ FRESH = [
     ("崇文门西大街12号前绿地", "东城区", "前门街道"),
     ("崇文门西大街与正义路交口", "东城区", "崇文门外街道"),
     ("海淀学院路15号", "海淀区", "花园路街道"),
-    ("海淀区学院路街道学院路35号", "海淀区", "花园路街道"),
+    # 35号 is numbered into 花园路街道, but 学院路 also runs through the 学院路街道 the text names (see docs).
+    ("海淀区学院路街道学院路35号", "海淀区", "学院路街道"),
     ("学院路38号院", "海淀区", "花园路街道"),
     ("东城区朝阳门北大街20号", "东城区", "朝阳门街道"),
     ("朝阳门南大街14号", "东城区", "建国门街道"),

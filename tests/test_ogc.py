@@ -276,9 +276,11 @@ def test_fix_plans_follow_visible_to_and_rules_need_a_login(users):
         district_code="110102",
         residents_served=10,
     )
-    seen = lambda who: {
-        f["id"] for f in logged_in(users[who]).get("/ogc/collections/fix-plans/items").json()["features"]
-    }  # noqa: E731
+
+    def seen(who: str) -> set[int]:
+        features = logged_in(users[who]).get("/ogc/collections/fix-plans/items").json()["features"]
+        return {f["id"] for f in features}
+
     assert plan.pk in seen("guangwai") and plan.pk in seen("xicheng") and plan.pk not in seen("taipingqiao")
     Rule.objects.create(
         geom=MultiPolygon(guangwai.geom.point_on_surface.buffer(0.0002), srid=4326),

@@ -179,6 +179,102 @@ def test_get_requests_filters(client):
     assert ids("service_code=030102") == [water]
     assert ids("status=closed") == [green] and ids("status=open") == [water]
     assert ids(f"service_request_id={water},{green}") == sorted([water, green])
-    assert ids("start_date=2000-01-01T00:00:00Z&end_date=2001-01-01T00:00:00Z") == []
+    assert ids("start_date=2000-01-01T00:00:00Z&end_date=2000-03-01T00:00:00Z") == []
     root = xml(client.get("/open311/v2/requests.xml?status=closed"))
     assert [n.findtext("status") for n in root.findall("request")] == ["closed"]
+
+
+# --- GeoReport v2 to the letter ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_posting_without_a_valid_api_key_is_403_as_the_spec_says(client):
+    lon, lat = lugu_point()
+    form = {"service_code": "030102", "lat": lat, "long": lon}
+    for anonymous in (Client().post("/open311/v2/requests.json", form),):
+        assert anonymous.status_code == 403 and anonymous.json()[0]["code"] == 403
+    wrong = Client().post("/open311/v2/requests.json", {**form, "api_key": "wrong"})
+    assert wrong.status_code == 403 and "api_key" in wrong.json()[0]["description"]
+    assert xml(Client().post("/open311/v2/requests.xml", form)).find("error/code").text == "403"
+
+
+@pytest.mark.django_db
+def test_address_id_alone_places_the_request_by_the_gazetteer(client):
+    from geo.models import Place
+
+    place = Place.objects.exclude(kind="district").filter(district="丰台区").order_by("external_id").first()
+    created = client.post("/open311/v2/requests.json", {"service_code": "030102", "address_id": place.external_id})
+    assert created.status_code == 201, created.content
+    complaint = Complaint.objects.get(external_id=created.json()[0]["service_request_id"])
+    assert complaint.location.distance(place.point) < 1e-9 and complaint.location_source == "geocoded"
+    assert complaint.district_code == "110106"
+    unknown = client.post("/open311/v2/requests.json", {"service_code": "030102", "address_id": "no-such-place"})
+    assert unknown.status_code == 400 and "address_id" in unknown.json()[0]["description"]
+
+
+@pytest.mark.django_db
+def test_media_url_is_kept_and_shown(client):
+    lon, lat = lugu_point()
+    photo = "https://photos.example.org/pipe.jpg"
+    request_id = create(client, service_code="030102", lat=lat, long=lon, media_url=photo)
+    shown = client.get(f"/open311/v2/requests/{request_id}.json").json()[0]
+    assert shown["media_url"] == photo
+    assert xml(client.get(f"/open311/v2/requests/{request_id}.xml")).findtext("request/media_url") == photo
+    bad = client.post(
+        "/open311/v2/requests.json", {"service_code": "030102", "lat": lat, "long": lon, "media_url": "javascript:x"}
+    )
+    assert bad.status_code == 400 and "media_url" in bad.json()[0]["description"]
+
+
+@pytest.mark.django_db
+def test_ranges_longer_than_90_days_are_refused_not_cut(client):
+    long = client.get("/open311/v2/requests.json?start_date=2025-01-01T00:00:00Z&end_date=2025-06-01T00:00:00Z")
+    assert long.status_code == 400 and "90" in long.json()[0]["description"]
+    fine = client.get("/open311/v2/requests.json?start_date=2025-01-01T00:00:00Z&end_date=2025-03-31T00:00:00Z")
+    assert fine.status_code == 200
+    assert client.get("/open311/v2/requests.json?start_date=2025-01-01T00:00:00Z").status_code == 200
+    backwards = client.get("/open311/v2/requests.json?start_date=2025-03-01T00:00:00Z&end_date=2025-01-01T00:00:00Z")
+    assert backwards.status_code == 400
+
+
+@pytest.mark.django_db
+def test_discovery_describes_the_endpoint(client):
+    body = Client().get("/open311/v2/discovery.json").json()
+    endpoint = body["endpoints"][0]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"].endswith("/open311/v2") and "application/json" in endpoint["formats"]
+    root = xml(Client().get("/open311/v2/discovery.xml"))
+    assert root.tag == "discovery" and root.findtext("endpoints/endpoint/type") == "production"
+
+
+@pytest.mark.django_db
+def test_bulk_imported_closed_requests_show_their_own_closing_time(client):
+    from complaints.models import BulkImport, Category, StatusChange
+
+    imported = BulkImport.objects.create(source_name="demo.csv", file_format="csv", batch_size=1000)
+    received = dt.datetime(2025, 3, 1, 8, tzinfo=dt.UTC)
+    closed_at = dt.datetime(2025, 3, 4, 17, tzinfo=dt.UTC)
+    x, y = lugu_point()
+    complaint = Complaint.objects.create(
+        external_id="BULK-CLOSED-1",
+        received_at=received,
+        category=Category.objects.get(code="030102"),
+        location=f"SRID=4326;POINT({x} {y})",
+        status="closed",
+        closed_at=closed_at,
+        bulk_import=imported,
+    )
+    Complaint.objects.filter(pk=complaint.pk).update(updated_at=complaint.created_at)
+    StatusChange.objects.create(complaint=complaint, from_status="", to_status="closed", at=received, by="import")
+    shown = client.get("/open311/v2/requests/BULK-CLOSED-1.json").json()[0]
+    assert shown["updated_datetime"] == "2025-03-05T01:00:00+08:00"
+    no_time = Complaint.objects.create(
+        external_id="BULK-CLOSED-2",
+        received_at=received,
+        category=Category.objects.get(code="030102"),
+        location=f"SRID=4326;POINT({x} {y})",
+        status="closed",
+        bulk_import=imported,
+    )
+    Complaint.objects.filter(pk=no_time.pk).update(updated_at=no_time.created_at)
+    assert client.get("/open311/v2/requests/BULK-CLOSED-2.json").json()[0]["updated_datetime"].startswith("2025-03-01")

@@ -13,8 +13,14 @@ else sees the service, status, times, the street (not the address) and a positio
 100 m), plus description and notes when `SHAOZI["OPEN311_PUBLISH_TEXT"]` says the jurisdiction publishes them.
 
 POST requests need an API token, given as `Authorization: Token <key>` or as Open311's own `api_key` field (the
-same key); the token's user must be allowed to take complaints in (401 without a valid token, 403 for a role or
-place outside its scope).
+same key); the token's user must be allowed to take complaints in (403 without a valid key, as GeoReport v2 says,
+and for a role or place outside its scope). A request is placed by lat/long, by `address_string` (geocoded) or by
+`address_id` alone (a gazetteer place's id, `geo.models.Place.external_id`); `media_url` is kept and shown.
+
+Searches span at most 90 days (`start_date`/`end_date`; with one of them the other is 90 days away, with neither
+the last 90 days); a longer range is a 400 that says so. `updated_datetime` is the last real change: for a row of
+a bulk import not touched since, the closing (or resolving) time the file gave, else its last status change — not
+the time of the import. `discovery.json` describes the endpoint (GeoReport v2 service discovery).
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ import datetime as dt
 from xml.etree import ElementTree
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -32,16 +41,19 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import AuthenticationFailed
 
 from complaints import selectors, services
-from complaints.constants import DONE_STATUSES, Channel, Status, Urgency
+from complaints.constants import DONE_STATUSES, Channel, LocationSource, Status, Urgency
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import Category, Complaint, StatusChange
 from config.limits import InputError, date_problem, loads
 from config.throttling import THROTTLED_MESSAGE, retry_after, throttle_wait
+from geo.selectors import place_list
 from jurisdictions.auth import ShaoziTokenAuthentication
 from jurisdictions.constants import Role
 from jurisdictions.permissions import Scope, ScopeDenied, scope_for
+from jurisdictions.selectors import MAX_ACCURACY_M
 
 MAX_RESULTS = 1000
+# GeoReport v2: a search "may not span more than 90 days"; without dates it covers the most recent 90.
 DEFAULT_WINDOW = dt.timedelta(days=90)
 
 # Root and item element names of each XML document, as in the GeoReport v2 examples.
@@ -62,8 +74,13 @@ class Open311Error(Exception):
 def _xml_value(parent: ElementTree.Element, key: str, value) -> None:
     node = ElementTree.SubElement(parent, key)
     if isinstance(value, list):
-        child_name = {"attributes": "attribute", "values": "value"}.get(key, "item")
+        child_name = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}.get(
+            key, "item"
+        )
         for item in value:
+            if not isinstance(item, dict):
+                ElementTree.SubElement(node, child_name).text = str(item)
+                continue
             item_node = ElementTree.SubElement(node, child_name)
             for k, v in item.items():
                 _xml_value(item_node, k, v)
@@ -76,8 +93,8 @@ def _xml_value(parent: ElementTree.Element, key: str, value) -> None:
 def _render(payload, fmt: str, kind: str, status: int = 200) -> HttpResponse:
     if fmt == "json":
         return JsonResponse(payload, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
-    if kind == "service_definition":
-        root = ElementTree.Element("service_definition")
+    if kind in ("service_definition", "discovery"):
+        root = ElementTree.Element(kind)
         for key, value in payload.items():
             _xml_value(root, key, value)
     else:
@@ -258,12 +275,13 @@ def _public_request(complaint: Complaint, *, text: bool = False) -> dict:
         "service_name": complaint.category.name,
         "service_code": complaint.category.code,
         "requested_datetime": _iso(complaint.received_at),
-        "updated_datetime": _iso(complaint.updated_at),
+        "updated_datetime": _iso(updated_at(complaint)),
         "address": f"{complaint.district_name}{complaint.street_name}",
         "lat": round(complaint.location.y, PUBLIC_DECIMALS),
         "long": round(complaint.location.x, PUBLIC_DECIMALS),
     }
     if text:
+        shown["media_url"] = complaint.media_url
         shown["status_notes"] = _status_notes(complaint)
         shown["description"] = complaint.description
     return shown
@@ -280,15 +298,29 @@ def _request(complaint: Complaint) -> dict:
         "agency_responsible": complaint.lead_name,
         "service_notice": _notice(complaint),
         "requested_datetime": _iso(complaint.received_at),
-        "updated_datetime": _iso(complaint.updated_at),
+        "updated_datetime": _iso(updated_at(complaint)),
         "expected_datetime": _iso(complaint.deadline_at),
         "address": complaint.address,
         "address_id": "",
         "zipcode": "",
         "lat": round(complaint.location.y, 7),
         "long": round(complaint.location.x, 7),
-        "media_url": "",
+        "media_url": complaint.media_url,
     }
+
+
+def updated_at(complaint: Complaint) -> dt.datetime:
+    """When the request last really changed (`updated_datetime`).
+
+    A bulk-imported row untouched since the import (its `updated_at` is still its `created_at`, both set by the
+    import) did not change when it was imported: its last change is the closing or resolving time the file gave,
+    else its last status change (the history rows carry the times of the source). Anything else: `updated_at`.
+    """
+    if complaint.bulk_import_id is None or complaint.updated_at != complaint.created_at:
+        return complaint.updated_at
+    known = [moment for moment in (complaint.closed_at, complaint.resolved_at) if moment is not None]
+    known += [change.at for change in complaint.history.all()]
+    return max(known) if known else complaint.received_at
 
 
 def _notice(complaint: Complaint) -> str:
@@ -321,6 +353,8 @@ TEXT_FIELDS = (
     "service_code",
     "description",
     "address_string",
+    "address_id",
+    "media_url",
     "crs",
     "api_key",
     "email",
@@ -356,7 +390,8 @@ def _attribute(data: dict, code: str) -> str:
 
 
 def _client(request, data: dict):
-    """The user of the API token in the Authorization header or in `api_key`; Open311Error(401) without one."""
+    """The user of the API token in the Authorization header or in `api_key`; Open311Error(403) without a valid one
+    (GeoReport v2: "403 - api_key was not provided or is invalid")."""
     authentication = ShaoziTokenAuthentication()
     try:
         found = authentication.authenticate(request)
@@ -364,10 +399,37 @@ def _client(request, data: dict):
         if found is None and key:
             found = authentication.authenticate_credentials(key)
     except AuthenticationFailed as exc:
-        raise Open311Error(401, f"API 令牌无效 invalid api_key or token: {exc.detail}") from exc
+        raise Open311Error(403, f"API 令牌无效 invalid api_key or token: {exc.detail}") from exc
     if found is None:
-        raise Open311Error(401, "需要 API 令牌 an api_key (or Authorization: Token …) is required to post")
+        raise Open311Error(403, "需要 API 令牌 an api_key (or Authorization: Token …) is required to post")
     return found[0]
+
+
+MEDIA_URL_CHARS = 1000
+
+
+def _media_url(data: dict) -> str:
+    """`media_url`: an http(s) URL of at most MEDIA_URL_CHARS, or empty; anything else is a 400."""
+    url = str(data.get("media_url") or "").strip()
+    if not url:
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise Open311Error(400, "media_url 须为 http(s) 地址 media_url must be an http or https URL") from None
+    if len(url) > MEDIA_URL_CHARS:
+        raise Open311Error(400, f"media_url 过长 media_url is longer than {MEDIA_URL_CHARS} characters")
+    return url
+
+
+def _place(address_id: str):
+    """The gazetteer place whose id is `address_id` (Open311's master-address id), or a 400 saying it is unknown."""
+    place = place_list().filter(external_id=address_id).first()
+    if place is None:
+        raise Open311Error(
+            400, f"地名库中没有 address_id {address_id} no gazetteer place with this address_id; give lat/long instead"
+        )
+    return place
 
 
 def _create(request):
@@ -380,10 +442,22 @@ def _create(request):
         raise Open311Error(404, f"没有该服务 no service with code {code}")
     lat, lon = data.get("lat"), data.get("long")
     address = (data.get("address_string") or "").strip()
+    address_id = (data.get("address_id") or "").strip()
+    placed = {}
     if (lat in (None, "") or lon in (None, "")) and not address:
-        raise Open311Error(
-            400, "须提供 lat/long 或 address_string a location is required: lat & long, or address_string"
-        )
+        if not address_id:
+            raise Open311Error(
+                400,
+                "须提供 lat/long、address_string 或 address_id a location is required: lat & long, address_string "
+                "or address_id",
+            )
+        # Open311's address_id alone: the gazetteer place of that id gives the point (its size the uncertainty).
+        place = _place(address_id)
+        lat, lon = place.point.y, place.point.x
+        address = f"{place.district}{place.street}{place.name}" if place.kind != "district" else place.name
+        placed = {"location_source": LocationSource.GEOCODED, "accuracy_m": min(place.size_m, MAX_ACCURACY_M)}
+        data = {**data, "crs": "wgs84"}
+    media_url = _media_url(data)
     reporter = {
         k: data[k] for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id") if data.get(k)
     }
@@ -397,9 +471,10 @@ def _create(request):
         channel=Channel.OPEN311,
         urgency=_attribute(data, "urgency"),
         reporter=reporter,
+        **placed,
     )
     try:
-        result = services.complaint_intake(data=intake, by=user)
+        result = _intake(intake=intake, by=user, media_url=media_url)
     except ScopeDenied as exc:
         raise Open311Error(403, exc.message) from exc
     except services.AddressNotFound as exc:
@@ -413,6 +488,37 @@ def _create(request):
     ], 201
 
 
+@transaction.atomic
+def _intake(*, intake: services.IntakeData, by, media_url: str) -> services.IntakeResult:
+    """Take the request in and keep its `media_url`, in one transaction (a replayed request keeps its own)."""
+    result = services.complaint_intake(data=intake, by=by)
+    if media_url and result.created:
+        Complaint.objects.filter(pk=result.complaint.pk).update(media_url=media_url)
+        result.complaint.media_url = media_url
+    return result
+
+
+def _window(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+    """The searched range: at most DEFAULT_WINDOW (90 days, GeoReport v2); with one end the other is 90 days away,
+    with neither the last 90 days. A longer range, or one that ends before it starts, is a 400."""
+    days = DEFAULT_WINDOW.days
+    if start is None and end is None:
+        end = timezone.now()
+    if start is None:
+        start = end - DEFAULT_WINDOW
+    if end is None:
+        end = start + DEFAULT_WINDOW
+    if end < start:
+        raise Open311Error(400, "end_date 早于 start_date end_date is before start_date")
+    if end - start > DEFAULT_WINDOW:
+        raise Open311Error(
+            400,
+            f"查询范围不得超过 {days} 天 the range may not span more than {days} days (GeoReport v2): "
+            f"{_iso(start)} – {_iso(end)}; split it into ranges of {days} days",
+        )
+    return start, end
+
+
 def _search(request):
     params = request.GET
     complaints = Complaint.objects.select_related("category").prefetch_related("history")
@@ -423,11 +529,10 @@ def _search(request):
         codes = [c for c in (params.get("service_code") or "").split(",") if c]
         if codes:
             complaints = complaints.filter(category__code__in=codes)
-        start = _parse_moment(params.get("start_date"), "start_date")
-        end = _parse_moment(params.get("end_date"), "end_date")
-        if start is None and end is None:
-            start = timezone.now() - DEFAULT_WINDOW
-        complaints = complaints.received_between(start, end)
+        start, end = _window(
+            _parse_moment(params.get("start_date"), "start_date"), _parse_moment(params.get("end_date"), "end_date")
+        )
+        complaints = complaints.filter(received_at__gte=start, received_at__lte=end)
         statuses = [s for s in (params.get("status") or "").split(",") if s]
         unknown = set(statuses) - {"open", "closed"}
         if unknown:
@@ -454,3 +559,31 @@ def request_detail(request, request_id: str):
     if complaint is None:
         raise Open311Error(404, f"没有该请求 no service request {request_id}")
     return _requests(request, [complaint]), 200
+
+
+def _discovery(request) -> dict:
+    """GeoReport v2 service discovery: where the endpoint is, its formats and whom to contact."""
+    endpoint = request.build_absolute_uri("/open311/v2/").rstrip("/")
+    return {
+        "changeset": DISCOVERY_CHANGESET,
+        "contact": "12345 市民服务热线 citizen service hotline",
+        "key_service": "api_key：向平台管理员申请 API 令牌 ask the platform administrator for an API token",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": endpoint,
+                "changeset": DISCOVERY_CHANGESET,
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+
+
+# When the endpoint description last changed (GeoReport v2 discovery's `changeset`).
+DISCOVERY_CHANGESET = "2026-12-01T00:00:00+08:00"
+
+
+@open311_view("discovery", ["GET"])
+def discovery(request):
+    return _discovery(request), 200

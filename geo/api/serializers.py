@@ -1,6 +1,29 @@
 from rest_framework import serializers
 
 
+class CandidateAreaSerializer(serializers.Serializer):
+    """An area a candidate lies in, as the jurisdiction engine names it (the same code and name as a verdict)."""
+
+    code = serializers.CharField(
+        allow_null=True, help_text="区划代码 GB/T 2260 code (6 digits district, 9 street); null: gazetteer label only"
+    )
+    name = serializers.CharField(help_text="名称 name, e.g. 丰台区 / 东铁匠营街道")
+
+
+class StatedAreaConflictSerializer(serializers.Serializer):
+    """The area the address names, and the one the candidate lies in instead."""
+
+    stated = serializers.CharField(help_text="地址所写 the name in the address, e.g. 海淀区")
+    found = CandidateAreaSerializer(allow_null=True, help_text="实际所在 where the candidate lies")
+
+
+class CandidateConflictSerializer(serializers.Serializer):
+    """Address/area conflict: each level the address states and the candidate lies outside."""
+
+    district = StatedAreaConflictSerializer(required=False)
+    street = StatedAreaConflictSerializer(required=False)
+
+
 class GeocodeCandidateSerializer(serializers.Serializer):
     """One geocoder candidate (WGS-84)."""
 
@@ -13,8 +36,12 @@ class GeocodeCandidateSerializer(serializers.Serializer):
         choices=["road", "compound", "building", "poi", "community", "street", "district", "grid"],
         help_text="grid = a house number placed on a road by (synthetic) numbering",
     )
-    district = serializers.CharField(allow_null=True, help_text="区 district name, e.g. 丰台区")
-    street = serializers.CharField(allow_null=True, help_text="街道/乡镇 street or township name")
+    district = CandidateAreaSerializer(
+        allow_null=True, help_text="区 the district the point lies in, from the jurisdiction engine: {code, name}"
+    )
+    street = CandidateAreaSerializer(
+        allow_null=True, help_text="街道/乡镇 the street or township the point lies in (null for a district answer)"
+    )
     place_id = serializers.IntegerField(allow_null=True, help_text="gazetteer place id")
     parsed = serializers.DictField(help_text="解析结果 the parsed address parts")
     match = serializers.ChoiceField(
@@ -23,6 +50,11 @@ class GeocodeCandidateSerializer(serializers.Serializer):
     )
     synthetic = serializers.BooleanField(help_text="position from synthetic demo data (numbering, layout)")
     distance_m = serializers.FloatField(allow_null=True, help_text="reverse only: metres from the asked point")
+    conflict = CandidateConflictSerializer(
+        allow_null=True,
+        help_text="地址与位置不符 the district/street the address states and the candidate lies outside; null if none",
+    )
+    needs_review = serializers.BooleanField(help_text="需人工核实 true when there is a conflict")
 
 
 class GeocodeResponseSerializer(serializers.Serializer):

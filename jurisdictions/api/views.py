@@ -61,7 +61,7 @@ class AreaPagination(GeoJsonPagination):
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
-        boxes = [f["bbox"] for f in data if f.get("bbox")]
+        boxes = [f["bbox"] for f in data["features"] if f.get("bbox")]
         if boxes:  # RFC 7946 §5: the page's extent, before its features
             features = response.data.pop("features")
             response.data["bbox"] = [

@@ -146,7 +146,7 @@
       var isLead = el.value === lead;
       if (isLead) { el.checked = false; }
       el.disabled = isLead;
-      el.parentNode.hidden = isLead;
+      el.parentNode.style.display = isLead ? "none" : "";
     });
   }
   form.elements.lead_code.addEventListener("change", syncCoHandlers);

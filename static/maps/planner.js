@@ -54,7 +54,41 @@
     forArea: {zh: "所选区/街道", en: "selected district/street"},
     forView: {zh: "当前地图范围", en: "visible map"},
     noData: {zh: "无数据", en: "no data"},
-    total: {zh: "合计", en: "total"}
+    total: {zh: "合计", en: "total"},
+    period: {zh: "时段", en: "period"},
+    allTime: {zh: "全部时间", en: "all time"},
+    analysisPeriod: {zh: "分析期", en: "analysis period"},
+    run: {zh: "批次", en: "run"},
+    noRun: {zh: "尚无分析结果", en: "no analysis run yet"},
+    runIgnoresFilters: {zh: "不随日期/类别筛选变化", en: "does not follow the date/category filters"},
+    noFeatures: {zh: "当前没有要素", en: "no features"},
+    noFindings: {zh: "没有发现问题", en: "no findings"},
+    noGeneration: {zh: "该日期没有生效的边界版本，地图为空", en: "no boundary version was in force on that day: the map is empty"},
+    opacity: {zh: "透明度", en: "opacity"},
+    collapse: {zh: "收起", en: "collapse"},
+    expand: {zh: "展开", en: "expand"},
+    exporting: {zh: "正在导出…", en: "exporting…"},
+    exported: {zh: "已导出", en: "exported"},
+    searchNone: {zh: "未找到该地址", en: "address not found"},
+    searchFailed: {zh: "搜索失败", en: "search failed"},
+    plans: {zh: "整治方案", en: "fix plans"},
+    planPage: {zh: "方案打印页", en: "fix plan page"},
+    latest: {zh: "最新", en: "latest"}
+  };
+
+  // Codes that may appear as property values: their words in both languages.
+  var CODE_LABELS = {
+    rule: {zh: "裁定规则", en: "ruling"},
+    building: {zh: "建筑物归属", en: "building footprint"},
+    uncertain: {zh: "靠近边界，不确定", en: "near a boundary, uncertain"},
+    outside: {zh: "辖区外", en: "outside"},
+    none: {zh: "无", en: "none"},
+    "true": {zh: "是", en: "yes"},
+    "false": {zh: "否", en: "no"},
+    gap: {zh: "缝隙", en: "gap"},
+    overlap: {zh: "重叠", en: "overlap"},
+    sliver: {zh: "碎片", en: "sliver"},
+    outside_parent: {zh: "超出上级区划", en: "outside its parent"}
   };
 
   var METHODS = {
@@ -182,13 +216,26 @@
     return html + "</svg>";
   }
 
+  // VectorGrid draws points as CircleMarkers positioned in tile pixels, without a latlng of their own. Leaflet takes a
+  // small circle's click position from getLatLng() (undefined here: "Cannot read properties of undefined (reading
+  // 'lat')"), so such symbols drop the method and Leaflet uses the mouse position, as for any other shape.
+  if (L.SVG && L.SVG.Tile && !L.SVG.Tile.prototype.shaoziPatched) {
+    var addPath = L.SVG.Tile.prototype._addPath;
+    L.SVG.Tile.prototype._addPath = function (layer) {
+      if (layer instanceof L.CircleMarker && layer._latlng === undefined) { layer.getLatLng = null; }
+      return addPath.call(this, layer);
+    };
+    L.SVG.Tile.prototype.shaoziPatched = true;
+  }
+
   function shaoziPlanner(map, config) {
     var byId = {};
     config.layers.forEach(function (cfg) { byId[cfg.id] = cfg; });
     var state = {
       lang: "zh",
       visible: {},
-      filters: {}
+      filters: {},
+      opacity: {}
     };
     config.layers.forEach(function (cfg) { state.visible[cfg.id] = !!cfg.show; });
     config.filters.forEach(function (f) { state.filters[f.name] = ""; });
@@ -267,6 +314,7 @@
       var value = props[cfg.style_by];
       var key = value === undefined || value === null ? "" : String(value);
       if (cfg.style_breaks && cfg.style_breaks.length) {
+        if (key === "") { return cfg.style; }
         key = "";
         for (var i = 0; i < cfg.style_breaks.length; i++) {
           if (Number(value) <= cfg.style_breaks[i][0]) { key = cfg.style_breaks[i][1]; break; }
@@ -280,9 +328,49 @@
       var labels = row.labels && row.labels[String(value)];
       if (labels) { return escapeHtml(state.lang === "en" ? labels[1] : labels[0]); }
       if (value === true || value === false) { return escapeHtml(t(value ? "yes" : "no")); }
-      if (Array.isArray(value)) { return escapeHtml(value.join("、")); }
+      if (Array.isArray(value)) {
+        return value.map(function (v) { return /_codes$/.test(row.prop) ? areaWords(v) : escapeHtml(v); }).join("、");
+      }
+      if (row.percent && typeof value === "number") { return escapeHtml((value * 100).toFixed(1) + "%"); }
       if (typeof value === "number" && row.digits !== null && row.digits !== undefined) {
         return escapeHtml(value.toFixed(row.digits));
+      }
+      if (/(^|_)(street|district)_code$/.test(row.prop)) { return areaWords(value); }
+      if (row.prop === "category_code") { return categoryWords(value); }
+      if (CODE_LABELS[String(value)]) { return escapeHtml(pick(CODE_LABELS[String(value)])); }
+      return escapeHtml(value);
+    }
+
+    // An area code as "name code" when the name is known (district/street choices), else the code.
+    function areaWords(code) {
+      var area = areaByCode(String(code));
+      return area ? escapeHtml(area.name) + " <small>" + escapeHtml(code) + "</small>" : escapeHtml(code);
+    }
+
+    function categoryWords(code) {
+      var item = categoryByCode(String(code));
+      return item ? escapeHtml(item.name) + " <small>" + escapeHtml(code) + "</small>" : escapeHtml(code);
+    }
+
+    function categoryByCode(code) {
+      var found = null;
+      (function walk(items) {
+        (items || []).forEach(function (c) { if (c.code === code) { found = c; } else { walk(c.children); } });
+      })(config.catalogue);
+      return found;
+    }
+
+    function popupTitle(cfg, props) {
+      if (!cfg.popup_title) { return ""; }
+      var value = props[cfg.popup_title];
+      if (value === undefined || value === null || value === "") { return ""; }
+      if (/(^|_)(street|district)_code$/.test(cfg.popup_title)) {
+        var area = areaByCode(String(value));
+        return escapeHtml(area ? area.name : value);
+      }
+      if (cfg.popup_title === "category_code") {
+        var item = categoryByCode(String(value));
+        return escapeHtml(item ? item.name : value);
       }
       return escapeHtml(value);
     }
@@ -295,7 +383,7 @@
 
     function featureHtml(cfg, props) {
       var html = '<div class="shaozi-feature" data-layer="' + escapeHtml(cfg.id) + '"><strong>' +
-        escapeHtml(pick(cfg.title)) + (cfg.popup_title ? "：" + escapeHtml(props[cfg.popup_title]) : "") +
+        escapeHtml(pick(cfg.title)) + (popupTitle(cfg, props) ? "：" + popupTitle(cfg, props) : "") +
         '</strong><table class="shaozi-verdict">';
       cfg.popup.forEach(function (row) {
         html += "<tr><th>" + escapeHtml(pick(row.label)) + "</th><td>" + popupValue(row, props[row.prop]) +
@@ -303,14 +391,22 @@
       });
       html += "</table>";
       cfg.links.forEach(function (link) {
+        var missing = (link.url.match(/\{(\w+)\}/g) || []).some(function (k) {
+          var v = props[k.slice(1, -1)];
+          return v === undefined || v === null || v === "";
+        });
+        if (missing) { return; }
         html += '<a class="shaozi-feature-link" href="' + escapeHtml(fillTemplate(link.url, props)) +
           '" target="_blank">' + escapeHtml(pick(link.label)) + " ↗</a> ";
       });
+      if (cfg.id === "idle-lots") { html += '<div class="shaozi-lot-plans" data-parcel="' + escapeHtml(props.code) + '"></div>'; }
       return html + "</div>";
     }
 
     function showFeature(cfg, props, latlng) {
       var popup = L.popup({maxWidth: 360}).setLatLng(latlng).setContent(featureHtml(cfg, props)).openOn(map);
+      document.body.setAttribute("data-popup", cfg.id);
+      if (cfg.id === "idle-lots" && props.code) { lotPlans(popup, cfg, props); }
       if ((cfg.id === "emerging" || cfg.id === "hotspots") && props.h3 && config.urls.charts) {
         // A hot-spot/emerging cell: its z-score per step in the latest emerging run.
         fetch(config.urls.charts.cell + "?h3=" + encodeURIComponent(props.h3), {headers: {"Accept": "application/json"}})
@@ -331,15 +427,53 @@
       }
     }
 
+    // The fix plans made for an idle lot (by parcel code), as links in the lot's popup (login needed).
+    var plansPromise = null;
+    function lotPlans(popup, cfg, props) {
+      var plans = byId["fix-plans"];
+      if (!plans || !plans.available) { return; }
+      plansPromise = plansPromise || fetch(plans.geojson, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+        .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .catch(function () { plansPromise = null; return {features: []}; });
+      plansPromise.then(function (data) {
+        var mine = (data.features || []).filter(function (f) { return f.properties.parcel_code === props.code; });
+        if (!mine.length || !map.hasLayer(popup)) { return; }
+        var html = '<div class="shaozi-lot-plans-list"><strong>' + escapeHtml(t("plans")) + "</strong> ";
+        mine.forEach(function (f) {
+          var page = plans.links.filter(function (l) { return /fix-plans\/\{id\}\/$/.test(l.url); })[0];
+          var href = page ? fillTemplate(page.url, {id: f.id}) : "";
+          html += '<a class="shaozi-feature-link" href="' + escapeHtml(href) + '" target="_blank">' +
+            escapeHtml(f.properties.title || f.id) + " ↗</a> ";
+        });
+        var el = popup.getElement() && popup.getElement().querySelector(".shaozi-lot-plans");
+        if (el) { el.innerHTML = html + "</div>"; popup.update(); }
+        document.body.setAttribute("data-lot-plans", String(mine.length));
+      });
+    }
+
     function loaded(cfg) {
       shaozi.loads[cfg.id] += 1;
       document.body.setAttribute("data-loaded-" + cfg.id, String(shaozi.loads[cfg.id]));
     }
 
     // GeoJSON layers (small data from the API): fetched when first shown, shifted in the browser for GCJ-02.
+    function geojsonUrl(cfg) {
+      var params = [];
+      (cfg.follows || []).forEach(function (name) {
+        if (state.filters[name]) { params.push(name + "=" + encodeURIComponent(state.filters[name])); }
+      });
+      if (!params.length) { return cfg.geojson; }
+      return cfg.geojson + (cfg.geojson.indexOf("?") >= 0 ? "&" : "?") + params.join("&");
+    }
+
     function makeGeojsonLayer(cfg) {
       var className = "shaozi-layer shaozi-layer-" + cfg.id;
+      // One pane per layer, stacked by z_index above the tiles: a plan is drawn over the idle lot it is for.
+      var paneName = "shaozi-" + cfg.id;
+      var pane = map.createPane(paneName);
+      pane.style.zIndex = String(410 + cfg.z_index);
       var layer = L.geoJSON(null, {
+        pane: paneName,
         filter: function (feature) {
           if (!feature.geometry) { return false; }
           return Object.keys(cfg.keep || {}).every(function (k) {
@@ -348,7 +482,7 @@
         },
         style: function (feature) { return L.extend({className: className}, styleFor(cfg, feature.properties)); },
         pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, L.extend({className: className}, styleFor(cfg, feature.properties)));
+          return L.circleMarker(latlng, L.extend({className: className, pane: paneName}, styleFor(cfg, feature.properties)));
         },
         coordsToLatLng: function (c) {
           var p = config.system === "gcj02" ? wgs84ToGcj02(c[0], c[1]) : c;
@@ -357,25 +491,41 @@
         onEachFeature: function (feature, featureLayer) {
           featureLayer.on("click", function (e) {
             L.DomEvent.stop(e);
-            showFeature(cfg, feature.properties, e.latlng);
+            var props = L.extend({}, feature.properties);
+            if (props.id === undefined && feature.id !== undefined) { props.id = feature.id; }
+            if (props.month === undefined && layer.shaoziMonth) { props.month = layer.shaoziMonth; }
+            showFeature(cfg, props, e.latlng || (e.target.getLatLng ? e.target.getLatLng() : e.target.getBounds().getCenter()));
           });
         }
       });
       shaozi.loads[cfg.id] = 0;
-      layer.shaoziFetched = false;
-      layer.on("add", function () {
-        if (layer.shaoziFetched) { return; }
-        layer.shaoziFetched = true;
+      layer.shaoziFetched = null;
+      layer.shaoziPane = pane;
+      layer.shaoziRefresh = function () {
+        var url = geojsonUrl(cfg);
+        if (layer.shaoziFetched === url || !map.hasLayer(layer)) { return; }
+        layer.shaoziFetched = url;
         if (!cfg.available) { loaded(cfg); return; }
-        fetch(cfg.geojson, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-          .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
-          .then(function (data) {
-            layer.addData(data);
-            document.body.setAttribute("data-features-" + cfg.id, String(layer.getLayers().length));
-            loaded(cfg);
+        fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+          .then(function (r) {
+            if (r.status === 404) { return {type: "FeatureCollection", features: []}; }
+            if (!r.ok) { throw new Error(String(r.status)); }
+            return r.json();
           })
-          .catch(function () { layer.shaoziFetched = false; notice(t("layerFailed") + pick(cfg.title)); });
-      });
+          .then(function (data) {
+            if (layer.shaoziFetched !== url) { return; }  // a newer filter won
+            layer.clearLayers();
+            layer.addData(data);
+            layer.shaoziCount = layer.getLayers().length;
+            if (data.month) { layer.shaoziMonth = data.month; }
+            if (data.months) { monthChoices(data.months, data.month); }
+            document.body.setAttribute("data-features-" + cfg.id, String(layer.shaoziCount));
+            loaded(cfg);
+            renderLegend();
+          })
+          .catch(function () { layer.shaoziFetched = null; notice(t("layerFailed") + pick(cfg.title)); });
+      };
+      layer.on("add", function () { layer.shaoziRefresh(); });
       shaozi.layers[cfg.id] = layer;
       return layer;
     }
@@ -402,7 +552,9 @@
             L.DomEvent.stop(e.originalEvent);
             featureClick = e.originalEvent;  // the map's own click on the same event must not replace the popup
           }
-          showFeature(cfg, e.layer.properties || {}, e.latlng);
+          var latlng = e.latlng && e.latlng.lat !== undefined ? e.latlng
+            : (e.originalEvent ? map.mouseEventToLatLng(e.originalEvent) : map.getCenter());
+          showFeature(cfg, e.layer.properties || {}, latlng);
         });
       }
       shaozi.layers[cfg.id] = layer;
@@ -436,6 +588,12 @@
             }).addTo(group);
           });
           document.body.setAttribute("data-labels-" + cfg.id, String(data.labels.length));
+          if (cfg.labels === "district") {
+            var empty = data.labels.length === 0 && !!state.filters.at;
+            document.body.setAttribute("data-no-generation", empty ? "1" : "0");
+            if (empty) { notice(t("noGeneration") + "（" + state.filters.at + "）"); }
+            else { clearNotice(t("noGeneration")); }
+          }
         })
         .catch(function () { notice(pick({zh: "标注加载失败：", en: "labels failed: "}) + pick(cfg.title)); });
     }
@@ -475,8 +633,10 @@
       container.parentNode.insertBefore(container, container.parentNode.firstChild);  // stay above the filters
     }
 
+    // Legend under the layer control and the filters, in the same column: Leaflet stacks controls of one corner, so
+    // the legend can never cover a checkbox or a filter; the column scrolls when it is taller than the map.
     var LegendControl = L.Control.extend({
-      options: {position: "bottomright"},
+      options: {position: "topright"},
       onAdd: function () {
         var div = L.DomUtil.create("div", "shaozi-legend shaozi-box");
         L.DomEvent.disableClickPropagation(div);
@@ -486,32 +646,161 @@
     });
     var legend = new LegendControl().addTo(map);
 
+    // Collapsible boxes: a click on a box's title folds it (state kept per box while the page is open).
+    var folded = {};
+    function boxTitle(id, text) {
+      return '<button type="button" class="shaozi-control-title shaozi-fold" data-box="' + id + '" aria-expanded="' +
+        (folded[id] ? "false" : "true") + '" title="' + escapeHtml(t(folded[id] ? "expand" : "collapse")) + '">' +
+        escapeHtml(text) + ' <span aria-hidden="true">' + (folded[id] ? "▸" : "▾") + "</span></button>";
+    }
+    function wireFold(div, rerender) {
+      Array.prototype.forEach.call(div.querySelectorAll(".shaozi-fold"), function (button) {
+        button.addEventListener("click", function () {
+          var id = button.getAttribute("data-box");
+          folded[id] = !folded[id];
+          rerender();
+        });
+      });
+    }
+
+    // The analysis period of each analysis layer's latest run (/map/runs), stated in its legend.
+    var runs = null;
+    function loadRuns() {
+      if (!config.urls.runs || runs) { return; }
+      runs = {};
+      fetch(config.urls.runs, {headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .then(function (data) { runs = data.runs || {}; renderLegend(); })
+        .catch(function () { runs = null; });
+    }
+
+    function runNote(cfg) {
+      if (!cfg.run_layer || !runs) { return ""; }
+      var run = runs[cfg.run_layer];
+      if (run === undefined) { return ""; }
+      if (run === null) { return '<div class="shaozi-legend-note warn">' + escapeHtml(t("noRun")) + "</div>"; }
+      return '<div class="shaozi-legend-note shaozi-run" data-run="' + escapeHtml(run.run) + '">' +
+        escapeHtml(t("analysisPeriod")) + " " + escapeHtml(run.period_start) + " – " + escapeHtml(run.period_end) +
+        "（" + escapeHtml(t("run")) + " " + escapeHtml(run.run) + "；" + escapeHtml(t("runIgnoresFilters")) + "）</div>";
+    }
+
+    function layerOpacity(cfg) {
+      return state.opacity[cfg.id] === undefined ? 1 : state.opacity[cfg.id];
+    }
+
+    function setOpacity(cfg, value) {
+      state.opacity[cfg.id] = value;
+      var layer = shaozi.layers[cfg.id];
+      if (layer.shaoziPane) { layer.shaoziPane.style.opacity = String(value); }
+      else if (layer.setOpacity) { layer.setOpacity(value); }
+    }
+
     function renderLegend() {
-      var html = '<div class="shaozi-control-title">' + escapeHtml(t("legend")) + "</div>";
+      var html = boxTitle("legend", t("legend"));
       var shown = 0;
+      var body = "";
       config.layers.slice().reverse().forEach(function (cfg) {
         if (!state.visible[cfg.id]) { return; }
         shown += 1;
-        html += '<div class="shaozi-legend-layer" data-layer="' + escapeHtml(cfg.id) + '"><strong>' +
+        body += '<div class="shaozi-legend-layer" data-layer="' + escapeHtml(cfg.id) + '"><strong>' +
           escapeHtml(pick(cfg.title)) + "</strong>";
         cfg.legend.forEach(function (row) {
-          html += '<div class="shaozi-legend-row">' + swatchSvg(row.style, cfg.geometry) + " " +
+          body += '<div class="shaozi-legend-row">' + swatchSvg(row.style, cfg.geometry) + " " +
             escapeHtml(pick(row.label)) + "</div>";
         });
-        if (pick(cfg.note)) { html += '<div class="shaozi-legend-note">' + escapeHtml(pick(cfg.note)) + "</div>"; }
+        if (pick(cfg.note)) { body += '<div class="shaozi-legend-note">' + escapeHtml(pick(cfg.note)) + "</div>"; }
+        body += runNote(cfg);
+        var layer = shaozi.layers[cfg.id];
+        if (cfg.source === "geojson" && cfg.available && layer.shaoziCount === 0) {
+          body += '<div class="shaozi-legend-note shaozi-empty">' +
+            escapeHtml(t(cfg.id === "topology" ? "noFindings" : "noFeatures")) + "</div>";
+        }
+        if (cfg.id === "assessment" && layer.shaoziMonth) {
+          body += '<div class="shaozi-legend-note">' + escapeHtml(t("period")) + " " + escapeHtml(layer.shaoziMonth) +
+            "</div>";
+        }
         if (!cfg.available) {
-          html += '<div class="shaozi-legend-note warn">' + escapeHtml(t("loginFirst")) + ' <a href="' +
+          body += '<div class="shaozi-legend-note warn">' + escapeHtml(t("loginFirst")) + ' <a href="' +
             escapeHtml(config.urls.login + "?next=" + encodeURIComponent(location.pathname)) + '">' +
             escapeHtml(t("login")) + "</a></div>";
         }
+        body += '<label class="shaozi-opacity">' + escapeHtml(t("opacity")) + ' <input type="range" min="0.1" max="1" ' +
+          'step="0.1" data-opacity="' + escapeHtml(cfg.id) + '" value="' + layerOpacity(cfg) + '"></label> ';
         if (cfg.api) {
-          html += '<a class="shaozi-legend-link" href="' + escapeHtml(cfg.api) + '" target="_blank">' +
-            escapeHtml(t("download")) + "</a>";
+          body += '<a class="shaozi-legend-link" data-download="' + escapeHtml(cfg.id) + '" href="' +
+            escapeHtml(downloadUrl(cfg)) + '" target="_blank">' + escapeHtml(t("download")) + "</a>";
         }
-        html += "</div>";
+        body += "</div>";
       });
-      legend.getContainer().innerHTML = html;
-      legend.getContainer().hidden = shown === 0;
+      var div = legend.getContainer();
+      div.innerHTML = html + (folded.legend ? "" : '<div class="shaozi-box-body">' + body + "</div>");
+      div.hidden = shown === 0;
+      wireFold(div, renderLegend);
+      Array.prototype.forEach.call(div.querySelectorAll("[data-opacity]"), function (input) {
+        input.addEventListener("input", function () { setOpacity(byId[input.getAttribute("data-opacity")], Number(input.value)); });
+      });
+      Array.prototype.forEach.call(div.querySelectorAll('[data-download="complaints"]'), function (a) {
+        a.addEventListener("click", function (e) { e.preventDefault(); exportComplaints(a); });
+      });
+    }
+
+    // The download link of a layer: its API URL with the filters the layer follows, in the API's names.
+    var API_FILTER_NAMES = {from: "received_from", to: "received_to", category: "category", status: "status",
+      month: "month", pattern: "pattern", chronic: "chronic"};
+    function downloadParams(cfg) {
+      var params = [];
+      (cfg.follows || []).forEach(function (name) {
+        var value = state.filters[name];
+        if (!value) { return; }
+        if (name === "area") {
+          var area = areaByCode(value);
+          params.push((area && area.level === "district" ? "district" : "street") + "=" + encodeURIComponent(value));
+        } else if (API_FILTER_NAMES[name]) {
+          params.push(API_FILTER_NAMES[name] + "=" + encodeURIComponent(value));
+        }
+      });
+      return params;
+    }
+    function downloadUrl(cfg) {
+      var params = downloadParams(cfg);
+      return cfg.api + (params.length ? (cfg.api.indexOf("?") >= 0 ? "&" : "?") + params.join("&") : "");
+    }
+
+    // Every filtered complaint as one GeoJSON file: the list API page by page (following `next`), joined here.
+    function exportComplaints(link) {
+      var cfg = byId.complaints;
+      var params = downloadParams(cfg).concat(["page_size=1000"]);
+      var features = [];
+      var pages = 0;
+      notice(t("exporting"));
+      function next(url) {
+        return fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+          .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+          .then(function (data) {
+            pages += 1;
+            features = features.concat(data.features || []);
+            if (data.next) { return next(data.next.replace(/^https?:\/\/[^/]+/, "")); }
+            return null;
+          });
+      }
+      next(cfg.api + "?" + params.join("&")).then(function () {
+        var blob = new Blob([JSON.stringify({type: "FeatureCollection", features: features})],
+          {type: "application/geo+json"});
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = "complaints.geojson";
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        document.body.setAttribute("data-exported", String(features.length));
+        notice(t("exported") + " " + fmt(features.length) + " (" + pages + ")");
+      }).catch(function (err) {
+        if (String(err.message) === "401" || String(err.message) === "403") {
+          location.href = config.urls.login + "?next=" + encodeURIComponent(location.pathname);
+          return;
+        }
+        notice(t("layerFailed") + pick(cfg.title));
+      });
     }
 
     var FilterControl = L.Control.extend({
@@ -597,7 +886,12 @@
     function renderFilters() {
       if (!filterControl) { return; }
       var div = filterControl.getContainer();
-      var html = '<div class="shaozi-control-title">' + escapeHtml(t("filters")) + "</div>";
+      var html = boxTitle("filters", t("filters"));
+      if (folded.filters) {
+        div.innerHTML = html;
+        wireFold(div, renderFilters);
+        return;
+      }
       config.filters.forEach(function (f) {
         var value = state.filters[f.name] || "";
         if (f.kind === "area") {
@@ -615,6 +909,16 @@
             '" data-filter="' + escapeHtml(f.name) + '" value="' + escapeHtml(value) + '"></label>';
         } else if (f.kind === "category") {
           html += categorySelects(f, value);
+        } else if (f.kind === "month") {
+          html += "<label>" + escapeHtml(pick(f.label)) + ' <select name="shaozi-' + escapeHtml(f.name) +
+            '" data-filter="' + escapeHtml(f.name) + '"><option value="">' + escapeHtml(t("latest")) + "</option>";
+          var months = (config.months || []).slice();
+          if (value && months.indexOf(value) < 0) { months.unshift(value); }
+          months.forEach(function (m) {
+            html += '<option value="' + escapeHtml(m) + '"' + (m === value ? " selected" : "") + ">" + escapeHtml(m) +
+              "</option>";
+          });
+          html += "</select></label>";
         } else if (f.kind === "choice") {
           html += "<label>" + escapeHtml(pick(f.label)) + ' <select name="shaozi-' + escapeHtml(f.name) +
             '" data-filter="' + escapeHtml(f.name) + '"><option value="">' + escapeHtml(t("all")) + "</option>";
@@ -632,6 +936,7 @@
       });
       html += '<button type="button" class="shaozi-clear">' + escapeHtml(t("clear")) + "</button>";
       div.innerHTML = html;
+      wireFold(div, renderFilters);
       Array.prototype.forEach.call(div.querySelectorAll("[data-filter]"), function (el) {
         el.addEventListener("change", function () {
           var name = el.getAttribute("data-filter");
@@ -642,9 +947,11 @@
             setFilter(name, el.value || (above ? above.value : ""));
           } else if (el.name === "shaozi-district") {
             setFilter(name, el.value);
+            zoomToArea(el.value);
           } else if (el.name === "shaozi-street") {
             var districtSelect = div.querySelector('select[name="shaozi-district"]');
             setFilter(name, el.value || (districtSelect ? districtSelect.value : ""));
+            zoomToArea(el.value || (districtSelect ? districtSelect.value : ""));
           } else {
             setFilter(name, el.value);
           }
@@ -656,6 +963,34 @@
       });
     }
 
+    // Fit the map to a chosen district or street (its bbox from the area API, for the boundary date in force).
+    function zoomToArea(code) {
+      if (!code) { return; }
+      var url = config.urls.area.replace("CODE", encodeURIComponent(code)) +
+        (state.filters.at ? "?at=" + encodeURIComponent(state.filters.at) : "");
+      fetch(url, {headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .then(function (area) {
+          var b = area.bbox;
+          if (!b) { return; }
+          var sw = [b[1], b[0]], ne = [b[3], b[2]];
+          if (config.system === "gcj02") {
+            var p1 = wgs84ToGcj02(b[0], b[1]), p2 = wgs84ToGcj02(b[2], b[3]);
+            sw = [p1[1], p1[0]]; ne = [p2[1], p2[0]];
+          }
+          map.fitBounds([sw, ne], {animate: false, padding: [20, 20]});
+          document.body.setAttribute("data-zoomed-to", code);
+        })
+        .catch(function () { notice(pick({zh: "区划范围加载失败", en: "area extent failed to load"})); });
+    }
+
+    // The months the assessment has been computed for (from the assessment layer's answer).
+    function monthChoices(months, current) {
+      config.months = months || [];
+      if (current) { document.body.setAttribute("data-assessment-month", current); }
+      renderFilters();
+    }
+
     function setFilter(name, value) {
       state.filters[name] = value || "";
       filtersChanged();
@@ -663,13 +998,17 @@
 
     function filtersChanged() {
       config.layers.forEach(function (cfg) {
-        if (cfg.source !== "tiles") { return; }
+        if (cfg.source !== "tiles") {
+          if (shaozi.layers[cfg.id].shaoziRefresh) { shaozi.layers[cfg.id].shaoziRefresh(); }
+          return;
+        }
         var layer = shaozi.layers[cfg.id];
         var url = tileUrl(cfg);
         if (layer._url !== url) { layer.setUrl(url); }
         loadLabels(cfg);
       });
       renderFilters();
+      renderLegend();
       writeHash();
       scheduleCharts();
     }
@@ -706,6 +1045,17 @@
       return params.join("&");
     }
 
+    // Chart answers by URL: moving back to a view, or toggling a layer, asks nothing again.
+    var chartCache = {};
+    function getChart(url) {
+      if (!chartCache[url]) {
+        chartCache[url] = fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+          .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+          .catch(function (err) { delete chartCache[url]; throw err; });
+      }
+      return chartCache[url];
+    }
+
     function refreshCharts() {
       if (!chartControl) { return; }
       var div = chartControl.getContainer();
@@ -713,39 +1063,58 @@
       if (div.hidden) { return; }
       var seq = ++chartSeq;
       var q = chartQuery();
-      var get = function (url) {
-        return fetch(url, {headers: {"Accept": "application/json"}})
-          .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); });
-      };
-      Promise.all([get(config.urls.charts.weekly + "?" + q), get(config.urls.charts.categories + "?limit=6&" + q)])
+      var hasDates = !!(state.filters.from || state.filters.to);
+      // The weekly chart decides the period (the filter's dates, or the 26 weeks up to the newest complaint); the
+      // category chart counts the same period, so both say the same thing.
+      getChart(config.urls.charts.weekly + "?" + q)
+        .then(function (weekly) {
+          var period = hasDates ? "" : "&from=" + weekly.from + "&to=" + weekly.to;
+          var categoriesQuery = q.replace(/(^|&)(from|to)=[^&]*/g, "");
+          return getChart(config.urls.charts.categories + "?limit=6&" + (hasDates ? q : categoriesQuery + period))
+            .then(function (top) { return [weekly, top]; });
+        })
         .then(function (results) {
           if (seq !== chartSeq) { return; }  // a newer request won
           var weekly = results[0], top = results[1];
           var scope = state.filters.area ? t("forArea") : t("forView");
-          var html = '<div class="shaozi-control-title">' + escapeHtml(t("charts")) + ' <small>(' +
-            escapeHtml(scope) + ")</small></div>";
-          html += '<div class="shaozi-chart-title">' + escapeHtml(t("weekly")) + "</div>";
-          html += weekly.weeks.length
-            ? columnChart(weekly.weeks.map(function (w) { return {label: w.week, value: w.count}; }),
-              {id: "weekly", title: t("weekly")})
-            : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
-          html += '<div class="shaozi-chart-title">' + escapeHtml(t("topCategories")) + " · " + escapeHtml(t("total")) +
-            " " + fmt(top.total) + "</div>";
-          html += top.categories.length
-            ? barChart(top.categories.map(function (c) { return {label: c.name, value: c.count}; }),
-              {id: "categories", title: t("topCategories")})
-            : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
+          var html = boxTitle("charts", t("charts")) + ' <small>(' + escapeHtml(scope) + ")</small>";
+          if (!folded.charts) {
+            html += '<div class="shaozi-chart-period" data-from="' + escapeHtml(weekly.from) + '" data-to="' +
+              escapeHtml(weekly.to) + '">' + escapeHtml(t("period")) + " " + escapeHtml(weekly.from) + " – " +
+              escapeHtml(weekly.to) + "</div>";
+            html += '<div class="shaozi-chart-title">' + escapeHtml(t("weekly")) + "</div>";
+            html += weekly.weeks.length
+              ? columnChart(weekly.weeks.map(function (w) { return {label: w.week, value: w.count}; }),
+                {id: "weekly", title: t("weekly")})
+              : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
+            html += '<div class="shaozi-chart-title">' + escapeHtml(t("topCategories")) + " · " + escapeHtml(t("total")) +
+              " " + fmt(top.total) + "</div>";
+            html += top.categories.length
+              ? barChart(top.categories.map(function (c) { return {label: c.name, value: c.count}; }),
+                {id: "categories", title: t("topCategories")})
+              : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
+          }
           div.innerHTML = html;
+          wireFold(div, refreshCharts);
           document.body.setAttribute("data-chart-weekly", String(weekly.weeks.reduce(function (a, w) {
-            return a + w.count; }, 0)));
+            return a + (w.count || 0); }, 0)));
           document.body.setAttribute("data-chart-total", String(top.total));
+          document.body.setAttribute("data-chart-period", weekly.from + "/" + weekly.to);
         })
         .catch(function () { if (seq === chartSeq) { notice(pick({zh: "图表加载失败", en: "charts failed to load"})); } });
     }
 
-    function scheduleCharts() {
+    // Charts wait for the complaint tiles: they count complaints (slow over a dense view) and would otherwise hold
+    // the browser's connections while the tiles queue behind them. Moves are debounced.
+    var complaintTilesBusy = false, chartsPending = false;
+    function scheduleCharts(delay) {
       if (chartTimer) { clearTimeout(chartTimer); }
-      chartTimer = setTimeout(refreshCharts, 300);
+      if (!chartControl || !state.visible.complaints) { if (chartControl) { chartControl.getContainer().hidden = true; } return; }
+      chartTimer = setTimeout(function () {
+        chartTimer = null;
+        if (complaintTilesBusy) { chartsPending = true; return; }
+        refreshCharts();
+      }, delay === undefined ? 300 : delay);
     }
 
     var SystemControl = L.Control.extend({
@@ -774,6 +1143,47 @@
       renderSystem();
       if (chartControl && !chartControl.getContainer().hidden) { scheduleCharts(); }
     }
+
+    // ---- address search (/api/v1/geocode) and the panels switch (small screens) ------------------------------
+    var searchMarker = null;
+    var searchForm = document.getElementById("shaozi-search");
+    if (searchForm && config.urls.geocode) {
+      L.DomEvent.disableClickPropagation(searchForm);
+      searchForm.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var q = searchForm.querySelector("input[name=q]").value.trim();
+        var out = document.getElementById("shaozi-search-result");
+        if (!q) { return; }
+        fetch(config.urls.geocode + "?q=" + encodeURIComponent(q), {headers: {"Accept": "application/json"}})
+          .then(function (r) { if (!r.ok && r.status !== 404 && r.status !== 422) { throw new Error(String(r.status)); } return r.json(); })
+          .then(function (data) {
+            var hit = data && data.candidates && data.candidates[0];
+            if (!hit) { out.textContent = t("searchNone"); document.body.setAttribute("data-search", "none"); return; }
+            var p = config.system === "gcj02" ? wgs84ToGcj02(hit.lon, hit.lat) : [hit.lon, hit.lat];
+            var zoom = hit.radius_m && hit.radius_m > 1500 ? 13 : 16;
+            map.setView([p[1], p[0]], zoom);
+            if (searchMarker) { map.removeLayer(searchMarker); }
+            searchMarker = L.circleMarker([p[1], p[0]], {radius: 7, color: "#0d47a1", weight: 2, fillColor: "#42a5f5",
+              fillOpacity: 0.9, className: "shaozi-search-marker", interactive: false}).addTo(map);
+            out.textContent = hit.label + (hit.synthetic ? " *" : "");
+            document.body.setAttribute("data-search", hit.label);
+          })
+          .catch(function () { out.textContent = t("searchFailed"); });
+      });
+    }
+
+    var panelsButton = document.getElementById("shaozi-panels");
+    function showPanels(show) {
+      document.body.classList.toggle("shaozi-panels-hidden", !show);
+      if (panelsButton) { panelsButton.setAttribute("aria-expanded", show ? "true" : "false"); }
+    }
+    if (panelsButton) {
+      panelsButton.addEventListener("click", function () {
+        showPanels(document.body.classList.contains("shaozi-panels-hidden"));
+      });
+    }
+    // On a phone-sized screen the map comes first: panels start folded away behind the ☰ switch.
+    if (global.matchMedia && global.matchMedia("(max-width: 600px)").matches) { showPanels(false); }
 
     var langButton = document.getElementById("shaozi-lang");
     if (langButton) {
@@ -849,6 +1259,7 @@
     });
     loadAreaChoices();
     loadCatalogue();
+    loadRuns();
 
     map.on("overlayadd overlayremove", function (e) {
       config.layers.forEach(function (cfg) {
@@ -860,7 +1271,14 @@
       scheduleCharts();
     });
     map.on("moveend", writeHash);
-    map.on("moveend", function () { if (!state.filters.area) { scheduleCharts(); } });
+    map.on("moveend", function () { if (!state.filters.area) { scheduleCharts(800); } });
+    if (shaozi.layers.complaints) {
+      shaozi.layers.complaints.on("loading", function () { complaintTilesBusy = true; });
+      shaozi.layers.complaints.on("load remove", function () {
+        complaintTilesBusy = false;
+        if (chartsPending) { chartsPending = false; scheduleCharts(0); }
+      });
+    }
     map.on("zoomend", syncLabels);
     global.addEventListener("hashchange", function () {
       if (location.hash === lastHash) { return; }
@@ -885,6 +1303,12 @@
   function notice(text) {
     var el = document.getElementById("shaozi-notice");
     if (el) { el.textContent = text; el.hidden = false; }
+  }
+
+  // Hide the notice if it still says `prefix…` (a condition that no longer holds).
+  function clearNotice(prefix) {
+    var el = document.getElementById("shaozi-notice");
+    if (el && el.textContent.indexOf(prefix) === 0) { el.hidden = true; el.textContent = ""; }
   }
 
   global.shaoziPlanner = shaoziPlanner;
