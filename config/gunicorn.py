@@ -30,3 +30,7 @@ control_socket_disable = True
 
 # Behind the TLS proxy: trust its X-Forwarded-* headers only when it connects from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Request lines up to 8 KiB reach Django, which answers a URL over SHAOZI["LIMITS"]["URL_CHARS"] with a JSON 414;
+# longer ones get gunicorn's own 400 (the TLS proxy should cap them before that).
+limit_request_line = 8190
