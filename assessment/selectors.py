@@ -164,7 +164,10 @@ def unit_figures(*, month: dt.date, level: str, as_of: dt.datetime | None = None
         "start": start,
         "end": end,
         "as_of": as_of or timezone.now(),
-        **{f"h_{key}": float(hours.get(key, hours["general"])) for key in ("emergency", "utility", "complex", "general")},
+        **{
+            f"h_{key}": float(hours.get(key, hours["general"]))
+            for key in ("emergency", "utility", "complex", "general")
+        },
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

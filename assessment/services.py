@@ -105,7 +105,13 @@ def assessment_compute(*, month: dt.date, as_of: dt.datetime | None = None) -> A
         previous = {r.code: r for r in UnitAssessment.objects.of_month(previous_month).of_level(level)}
         figures = selectors.unit_figures(month=month, level=level, as_of=as_of)
         new_rows += _rows_for_level(
-            month=month, level=level, figures=figures, weights_=weights_, minimum=minimum, focus=focus, previous=previous
+            month=month,
+            level=level,
+            figures=figures,
+            weights_=weights_,
+            minimum=minimum,
+            focus=focus,
+            previous=previous,
         )
     UnitAssessment.objects.bulk_create(new_rows, batch_size=1000)
     record, _ = AssessmentMonth.objects.update_or_create(

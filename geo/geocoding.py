@@ -455,9 +455,16 @@ class _Matcher:
         if pending and (self.parsed.district or self.parsed.street):
             best = max(pending, key=lambda p: p.candidate.confidence)
             if best.candidate.conflict:
-                moved = [m for p in pending if p.candidate.conflict and p.road for m in [self._into_stated(p)] if m]
-                self._place(moved)
-                pending = pending + [m for m in moved if not m.candidate.conflict]
+                outside = [p for p in pending if p.candidate.conflict and p.road]
+                moved = [self._into_stated(p) for p in outside]
+                self._place([m for m in moved if m])
+                # Kept when the engine puts the moved point inside more of what the text states (the district,
+                # even if the road has no segment in the stated street).
+                pending = pending + [
+                    m
+                    for p, m in zip(outside, moved, strict=True)
+                    if m and len(m.candidate.conflict or {}) < len(p.candidate.conflict)
+                ]
         return _best([p.candidate for p in pending], limit)
 
     def _place(self, items: list[_Pending]) -> None:

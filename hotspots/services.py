@@ -383,7 +383,8 @@ def _cells_save(timer: _Timer, cells: pd.DataFrame, *, model, at: dt.date, make)
 @transaction.atomic
 def emerging_compute(
     *,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None = None,
+    counts: pd.DataFrame | None = None,
     start: dt.date,
     n_steps: int = 52,
     step: str = "week",
@@ -394,7 +395,11 @@ def emerging_compute(
     by: str = "",
     progress: Progress = _quiet,
 ) -> AnalysisRun:
-    """Emerging hot spots over `n_steps` weeks/months from `start`, stored as a new run."""
+    """Emerging hot spots over `n_steps` weeks/months from `start`, stored as a new run.
+
+    From the complaints `frame`, or from `counts` already aggregated per cell and step (columns `cell`, `step`,
+    `count`: the Dask groupby over an archive, `hotspots.cube.archive_cube`) — the same analysis either way.
+    """
     timer = _Timer(progress)
     if step == "week":
         end = start + dt.timedelta(weeks=n_steps) - dt.timedelta(days=1)
@@ -404,16 +409,28 @@ def emerging_compute(
     run = _run_start(Layer.EMERGING, source=source, start=start, end=end, category=category, params=params, by=by)
     with timer.step("space-time cube, Gi*, Mann-Kendall"):
         try:
-            result = emerging_analysis.emerging_hot_spots(
-                frame["lon"].to_numpy(),
-                frame["lat"].to_numpy(),
-                frame["received_at"],
-                start=pd.Timestamp(start, tz="Asia/Shanghai"),
-                n_steps=n_steps,
-                step=step,
-                resolution=resolution,
-                band_m=band_m,
-            )
+            if counts is not None:
+                result = emerging_analysis.emerging_from_counts(
+                    counts["cell"].to_numpy(),
+                    counts["step"].to_numpy(),
+                    counts["count"].to_numpy(),
+                    start=pd.Timestamp(start, tz="Asia/Shanghai"),
+                    n_steps=n_steps,
+                    step=step,
+                    resolution=resolution,
+                    band_m=band_m,
+                )
+            else:
+                result = emerging_analysis.emerging_hot_spots(
+                    frame["lon"].to_numpy(),
+                    frame["lat"].to_numpy(),
+                    frame["received_at"],
+                    start=pd.Timestamp(start, tz="Asia/Shanghai"),
+                    n_steps=n_steps,
+                    step=step,
+                    resolution=resolution,
+                    band_m=band_m,
+                )
         except gistar.InsufficientData as exc:
             raise HotspotsError("insufficient_data", str(exc)) from exc
     _cells_save(

@@ -110,6 +110,24 @@ class EngineState:
                 self._shares[generation.pk] = by_building
             return self._shares[generation.pk].get(building_id, [])
 
+    def prepare(self, generation: Generation) -> EngineState:
+        """Build everything `resolve` reads for `generation` now (point index, boundary lines, districts, building
+        shares), so that this state, pickled and shipped to a process without a database (a Dask worker), answers
+        every row it can from memory there."""
+        self.index(generation)
+        self.tree(generation)
+        self.districts(generation)
+        self.with_shares(generation)
+        return self
+
+    # The lock cannot be pickled; a shipped state gets its own.
+    def __getstate__(self) -> dict:
+        return {name: value for name, value in self.__dict__.items() if name != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
 
 _state: EngineState | None = None
 _state_lock = threading.Lock()
@@ -243,6 +261,58 @@ class Resolution:
         rows = range(len(self)) if rows is None else rows
         return [self.verdict(int(i)).as_dict() for i in rows]
 
+    def verdict_table(self, *, memory_only: bool = False) -> dict[str, np.ndarray]:
+        """Every row's verdict as columns: `generation` (name), `district_code`/`_name`, `street_code`/`_name`,
+        `lead_code`/`_name`, `method`, `needs_review`, `how` — from the arrays for rows well inside one street or
+        far from every area, from `verdict(row)` for the others, so each equals the full verdict's fields.
+
+        `memory_only`: rows that need the database engine (`needs_database`) are left empty (method "") instead of
+        asking it, for a process without a database that hands those rows to one with it.
+        """
+        n = len(self)
+        names = np.array([g.name if g is not None else "" for g in self.generation], dtype=object).reshape(n)
+        district_code = np.asarray(self.district_code, dtype=object).copy()
+        district_name = np.asarray(self.district_name, dtype=object).copy()
+        street_code = np.asarray(self.street_code, dtype=object).copy()
+        street_name = np.asarray(self.street_name, dtype=object).copy()
+        has_street = street_code != ""
+        lead_code = np.where(has_street, street_code, district_code).astype(object)
+        lead_name = np.where(has_street, street_name, district_name).astype(object)
+        method = np.full(n, "point", dtype=object)
+        needs_review = np.zeros(n, dtype=bool)
+        away = self.how == AWAY
+        method[away] = "outside"
+        needs_review[away] = True
+        rows = self.needs_full & ~away
+        if memory_only:
+            pending = self.needs_database
+            for column in (district_code, district_name, street_code, street_name, lead_code, lead_name, method):
+                column[pending] = ""
+            rows &= ~pending
+        for row in np.flatnonzero(rows).tolist():
+            verdict = self.verdict(row)
+            district_code[row], district_name[row] = _code_name(verdict.district)
+            street_code[row], street_name[row] = _code_name(verdict.street)
+            lead_code[row], lead_name[row] = _code_name(verdict.lead)
+            method[row] = verdict.method
+            needs_review[row] = verdict.needs_review
+        return {
+            "generation": names,
+            "district_code": district_code,
+            "district_name": district_name,
+            "street_code": street_code,
+            "street_name": street_name,
+            "lead_code": lead_code,
+            "lead_name": lead_name,
+            "method": method,
+            "needs_review": needs_review,
+            "how": np.asarray(self.how, dtype=object),
+        }
+
+
+def _code_name(ref: AreaRef | None) -> tuple[str, str]:
+    return (ref.code, ref.name) if ref is not None else ("", "")
+
 
 def resolve(
     lon,
@@ -253,6 +323,7 @@ def resolve(
     crs: str = "wgs84",
     inputs: list[dict] | None = None,
     generation: Generation | None = None,
+    state: EngineState | None = None,
 ) -> Resolution:
     """The engine's one entry point: district and street for arrays of points, and which rows need more.
 
@@ -261,6 +332,9 @@ def resolve(
     generation and the rules in force on its day (`generation` forces one boundary set for every row, as when
     re-resolving stored verdicts against a new one; rules still apply as of each row's day). `accuracy_m`: None,
     a radius, or one per row (NaN: none).
+    `state`: an engine state to answer from instead of this process's (one built and `prepare`d elsewhere and
+    shipped here, as `archive_resolve` does for its Dask workers: then no database is read for the rows decided
+    from memory; rows that need the database engine are only marked, see `Resolution.needs_database`).
     Single lookups, the batch API, bulk intake, re-resolution and the hot-spot analyses all come through here.
     """
     lon, lat = (np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (lon, lat))
@@ -278,7 +352,7 @@ def resolve(
         else np.broadcast_to(np.asarray(accuracy_m, dtype=np.float64), (n,)).copy()
     )
     accuracy[~(accuracy > 0)] = np.nan
-    state = engine_state()
+    state = state if state is not None else engine_state()
     label = np.full(n, -1, np.int64)
     how = np.full(n, OUTSIDE, dtype="U8")
     names = ("district_code", "district_name", "street_code", "street_name")

@@ -572,7 +572,12 @@ def map_system() -> str:
 
 # Filters of GeoJSON layers (tile layers declare theirs in maps.tile_layers).
 GEOJSON_FILTERS = {
-    "month": {"kind": "month", "label": {"zh": "考核月份", "en": "assessment month"}, "choices": [], "choiceLabels": {}},
+    "month": {
+        "kind": "month",
+        "label": {"zh": "考核月份", "en": "assessment month"},
+        "choices": [],
+        "choiceLabels": {},
+    },
 }
 
 

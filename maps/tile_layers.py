@@ -289,6 +289,7 @@ def _zh_en(label: str) -> tuple[str, str]:
     zh, _, en = label.partition(" ")
     return zh, en or zh
 
+
 HOTSPOTS = register(
     TileLayer(
         name="hotspots",

@@ -60,17 +60,30 @@ def add(
     intake = dt.datetime(2023, 1, 1, tzinfo=LOCAL_TZ)  # as a bulk import stores it: the same instant for every row
     if returned_by:
         Assignment.objects.create(
-            complaint=complaint, role="lead", area_code=returned_by, area_level="street",
-            unit_name=NAMES[returned_by], state="returned", created_at=received,
+            complaint=complaint,
+            role="lead",
+            area_code=returned_by,
+            area_level="street",
+            unit_name=NAMES[returned_by],
+            state="returned",
+            created_at=received,
         )
         intake = redispatched_at
     Assignment.objects.create(
-        complaint=complaint, role="lead", area_code=lead, area_level="street", unit_name=NAMES[lead],
-        state="active", created_at=intake if returned_by else received,
+        complaint=complaint,
+        role="lead",
+        area_code=lead,
+        area_level="street",
+        unit_name=NAMES[lead],
+        state="active",
+        created_at=intake if returned_by else received,
     )
     if department is not None:
         Assignment.objects.create(
-            complaint=complaint, role="department", department=department, unit_name=department.name,
+            complaint=complaint,
+            role="department",
+            department=department,
+            unit_name=department.name,
             created_at=received,
         )
     previous = ""
@@ -84,23 +97,66 @@ def add(
 def month_of_complaints(db):
     """Street A: six complaints in May 2023 (see the expected figures in the tests), B three good ones, a
     department copies of A's first three; one complaint of A just after May and three good ones in April."""
-    dept = Department.objects.create(code="110101.assess_test", name="测试城管委", role="city_management",
-                                     district_code="110101")
-    add(1, local(5, 1, 0, 10), satisfaction="satisfied", deadline=local(5, 12, 23, 59), resolved=local(5, 5, 10),
-        steps=[("accepted", local(5, 1, 5)), ("resolved", local(5, 5, 10)), ("closed", local(5, 6, 9))], department=dept)
-    add(2, local(5, 7, 9), satisfaction="basically", deadline=local(5, 16, 23, 59), resolved=local(5, 10, 9),
+    dept = Department.objects.create(
+        code="110101.assess_test", name="测试城管委", role="city_management", district_code="110101"
+    )
+    add(
+        1,
+        local(5, 1, 0, 10),
+        satisfaction="satisfied",
+        deadline=local(5, 12, 23, 59),
+        resolved=local(5, 5, 10),
+        steps=[("accepted", local(5, 1, 5)), ("resolved", local(5, 5, 10)), ("closed", local(5, 6, 9))],
+        department=dept,
+    )
+    add(
+        2,
+        local(5, 7, 9),
+        satisfaction="basically",
+        deadline=local(5, 16, 23, 59),
+        resolved=local(5, 10, 9),
         steps=[("accepted", local(5, 8, 12)), ("resolved", local(5, 10, 9)), ("closed", local(5, 11, 9))],
-        department=dept)
-    add(3, local(5, 8, 8), urgency="emergency", status="resolved", satisfaction="unsatisfied",
-        deadline=local(5, 8, 10), resolved=local(5, 8, 12),
-        steps=[("in_progress", local(5, 8, 11)), ("resolved", local(5, 8, 12))], department=dept)
-    add(4, local(5, 20, 10), status="in_progress", deadline=local(5, 29, 23, 59),
-        steps=[("accepted", local(5, 20, 11)), ("resolved", local(5, 22, 9)), ("reopened", local(5, 23, 9)),
-               ("in_progress", local(5, 23, 10))])
+        department=dept,
+    )
+    add(
+        3,
+        local(5, 8, 8),
+        urgency="emergency",
+        status="resolved",
+        satisfaction="unsatisfied",
+        deadline=local(5, 8, 10),
+        resolved=local(5, 8, 12),
+        steps=[("in_progress", local(5, 8, 11)), ("resolved", local(5, 8, 12))],
+        department=dept,
+    )
+    add(
+        4,
+        local(5, 20, 10),
+        status="in_progress",
+        deadline=local(5, 29, 23, 59),
+        steps=[
+            ("accepted", local(5, 20, 11)),
+            ("resolved", local(5, 22, 9)),
+            ("reopened", local(5, 23, 9)),
+            ("in_progress", local(5, 23, 10)),
+        ],
+    )
     add(5, local(5, 31, 23), status="dispatched", steps=[("dispatched", local(5, 31, 23))])
-    add(6, local(5, 10, 9), satisfaction="satisfied", returned_by=B, redispatched_at=local(5, 12, 9),
-        steps=[("dispatched", local(5, 10, 9)), ("returned", local(5, 10, 15)), ("dispatched", local(5, 12, 9)),
-               ("accepted", local(5, 12, 10)), ("resolved", local(5, 14, 9)), ("closed", local(5, 15, 9))])
+    add(
+        6,
+        local(5, 10, 9),
+        satisfaction="satisfied",
+        returned_by=B,
+        redispatched_at=local(5, 12, 9),
+        steps=[
+            ("dispatched", local(5, 10, 9)),
+            ("returned", local(5, 10, 15)),
+            ("dispatched", local(5, 12, 9)),
+            ("accepted", local(5, 12, 10)),
+            ("resolved", local(5, 14, 9)),
+            ("closed", local(5, 15, 9)),
+        ],
+    )
     add(7, local(6, 1, 0, 30), satisfaction="unsatisfied", steps=[("closed", local(6, 1, 1))])  # June, not May
     for i in range(3):
         add(f"b{i}", local(5, 3 + i, 9), lead=B, satisfaction="satisfied", steps=[("closed", local(5, 3 + i, 9))])
@@ -131,7 +187,13 @@ def test_street_figures_match_the_hand_count(month_of_complaints):
 def test_department_and_district_figures(month_of_complaints):
     d = figures("department")["110101.assess_test"]
     assert (d.complaints, d.response_due, d.responded_in_time, d.called_back, d.solved, d.rated, d.satisfied) == (
-        3, 3, 1, 3, 2, 3, 2,
+        3,
+        3,
+        1,
+        3,
+        2,
+        3,
+        2,
     )
     district = figures("district")["110101"]
     assert district.complaints == 9 and district.name == "东城区"
@@ -248,3 +310,9 @@ def test_the_page_ranks_sorts_and_links(client, computed):
 def test_the_page_says_when_nothing_is_computed(client, db):
     client.force_login(User.objects.create_user("assess-reader"))
     assert 'id="assessment-empty"' in client.get("/assessment/").content.decode()
+
+
+def test_api_with_nothing_computed_answers_empty(client, db):
+    client.force_login(User.objects.create_user("assess-reader"))
+    body = client.get("/api/v1/assessment?format=geojson").json()
+    assert body["features"] == [] and body["months"] == [] and body["month"] is None

@@ -339,6 +339,9 @@ def test_a_stated_area_with_no_candidate_inside_gives_a_conflict_to_review(db, g
     assert street.needs_review and set(street.conflict) == {"street"}
     assert street.conflict["street"] == {"stated": "方庄街道", "found": street.street}
     assert not top("丰台区刘家窑南里3号楼").needs_review
+    # Moved into the stated district, though 朝阳门北大街 has no segment in the stated street: still for review.
+    partly = top("东城区建国门街道朝阳门北大街8号")
+    assert (partly.district_name, partly.needs_review, set(partly.conflict)) == ("东城区", True, {"street"})
     first = client.get(reverse("geocode"), {"q": "海淀区刘家窑南里3号楼"}).json()["candidates"][0]
     assert first["needs_review"] is True
     assert first["conflict"]["district"]["found"] == {"code": "110106", "name": "丰台区"}

@@ -65,7 +65,10 @@ def fuzz_as(caller: str):
         database=None,
     )
     def test(case, tokens):
-        headers = {} if caller == "anonymous" else {"Authorization": f"Token {tokens[caller]}"}
+        # The in-process transport asks for gzip like a browser but does not decode it: ask for plain bodies.
+        headers = {"Accept-Encoding": "identity"}
+        if caller != "anonymous":
+            headers["Authorization"] = f"Token {tokens[caller]}"
         response = case.call(headers=headers)
         CASES["count"] += 1
         where = (caller, case.method, case.formatted_path, response.status_code)

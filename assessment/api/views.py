@@ -11,6 +11,7 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -69,6 +70,17 @@ class CSVRenderer(renderers.BaseRenderer):
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+class FormatFirst(DefaultContentNegotiation):
+    """`?format=` decides, whatever the Accept header says (a map fetching JSON still gets its GeoJSON)."""
+
+    def select_renderer(self, request, renderers_, format_suffix=None):
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        for renderer in renderers_:
+            if wanted and renderer.format == wanted:
+                return renderer, renderer.media_type
+        return super().select_renderer(request, renderers_, format_suffix)
+
+
 def _min_public_count() -> int:
     return int(getattr(settings, "SHAOZI", {}).get("MIN_PUBLIC_CELL_COUNT", 3))
 
@@ -87,7 +99,9 @@ def unit_dict(row: UnitAssessment, *, suppress_below: int = 0) -> dict:
 
 PARAMETERS = [
     OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM (default: the latest computed month)"),
-    OpenApiParameter("level", OpenApiTypes.STR, enum=Level.values, description="street (default), district, department"),
+    OpenApiParameter(
+        "level", OpenApiTypes.STR, enum=Level.values, description="street (default), district, department"
+    ),
     OpenApiParameter("unit", OpenApiTypes.STR, description="one unit's code: its months, oldest first (trend)"),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "geojson", "csv"], description="geojson: areas only"),
 ]
@@ -103,6 +117,7 @@ class AssessmentView(APIView):
     """
 
     renderer_classes = [renderers.JSONRenderer, GeoJSONRenderer, CSVRenderer]
+    content_negotiation_class = FormatFirst
 
     @extend_schema(parameters=PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
@@ -135,8 +150,11 @@ class AssessmentView(APIView):
                 raise ApiError("invalid_month", str(exc), {"month": params["month"]}) from None
         elif months:
             month = months[0]
-        else:
-            raise ApiError("not_found", "尚未计算任何月份 no month has been computed", {}, 404)
+        else:  # nothing computed yet: an empty answer (the map shows an empty layer), not an error
+            empty = {"month": None, "level": level, "months": []}
+            if wants == "geojson":
+                return Response({"type": "FeatureCollection", **empty, "features": []})
+            return Response({**empty, "units": []})
         record = selectors.assessment_month(month=month)
         if record is None:
             raise ApiError(

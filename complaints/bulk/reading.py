@@ -1,4 +1,4 @@
-"""Reading complaint files (CSV, GeoJSON, GeoPackage) in chunks, streamed."""
+"""Reading complaint files (CSV, GeoJSON, GeoPackage, GeoParquet file or partitioned folder) in chunks, streamed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import shapely
 
 from config.limits import clean_text
 
-FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".parquet": "geoparquet"}
 DEFAULT_BATCH = 50_000
 MAX_TEXT = {"external_id": 64, "address": 300}
 Progress = Callable[[int], None]
@@ -28,13 +28,15 @@ class BulkImportError(Exception):
 def file_format(path: Path, declared: str | None = None) -> str:
     if declared:
         if declared not in set(FORMATS.values()):
-            raise BulkImportError(f"不支持的格式 unsupported format {declared!r}; use csv, geojson or gpkg")
+            raise BulkImportError(f"不支持的格式 unsupported format {declared!r}; use csv, geojson, gpkg or geoparquet")
         return declared
+    if path.is_dir():  # a partitioned GeoParquet archive (complaints_export)
+        return "geoparquet"
     try:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         raise BulkImportError(
-            f"不支持的文件类型 unsupported file type {path.suffix!r}: use .csv, .geojson, .gpkg"
+            f"不支持的文件类型 unsupported file type {path.suffix!r}: use .csv, .geojson, .gpkg, .parquet or a folder"
         ) from None
 
 
@@ -55,6 +57,9 @@ def read_chunks(path: Path, fmt: str, batch_size: int) -> Iterator[pd.DataFrame]
             raise BulkImportError("文件为空 the file is empty: no header, no rows") from None
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise BulkImportError(f"无法读取 CSV cannot read CSV: {clean_text(str(exc))}") from exc
+        return
+    if fmt == "geoparquet":
+        yield from _parquet_chunks(path, batch_size)
         return
     yield from _spatial_chunks(path, batch_size)
 
@@ -77,22 +82,83 @@ def _spatial_chunks(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
         geometry = meta.get("geometry_name") or "wkb_geometry"
         for table in _tables(reader, path):
             geoms = shapely.from_wkb(table.pop(geometry).to_numpy()) if geometry in table else None
-            n = len(table)
-            kinds = np.asarray(shapely.get_type_id(geoms) if geoms is not None else np.full(n, -1))
-            is_point = kinds == 0
-            x = np.full(n, np.nan)
-            y = np.full(n, np.nan)
-            if is_point.any():
-                x[is_point] = shapely.get_x(geoms[is_point])
-                y[is_point] = shapely.get_y(geoms[is_point])
-                if to_wgs84 is not None:
-                    x[is_point], y[is_point] = to_wgs84.transform(x[is_point], y[is_point])
-            out = table.astype(object).where(table.notna(), "").astype(str)
-            out["lon"] = np.where(is_point, np.char.mod("%.10f", x), "")
-            out["lat"] = np.where(is_point, np.char.mod("%.10f", y), "")
-            names = np.array(GEOMETRY_KINDS, dtype=object)
-            out["_geometry_kind"] = np.where(is_point, "", names[np.clip(kinds + 1, 0, len(names) - 1)])
-            yield out
+            yield _point_columns(table, geoms, to_wgs84)
+
+
+def _point_columns(table: pd.DataFrame, geoms, to_wgs84, digits: str = "%.10f") -> pd.DataFrame:
+    """The table's columns as text, plus lon/lat (WGS-84) of point geometries and `_geometry_kind` for others."""
+    n = len(table)
+    kinds = np.asarray(shapely.get_type_id(geoms) if geoms is not None else np.full(n, -1))
+    is_point = kinds == 0
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    if is_point.any():
+        x[is_point] = shapely.get_x(geoms[is_point])
+        y[is_point] = shapely.get_y(geoms[is_point])
+        if to_wgs84 is not None:
+            x[is_point], y[is_point] = to_wgs84.transform(x[is_point], y[is_point])
+    out = table.astype(object).where(table.notna(), "").astype(str)
+    out["lon"] = np.where(is_point, np.char.mod(digits, x), "")
+    out["lat"] = np.where(is_point, np.char.mod(digits, y), "")
+    names = np.array(GEOMETRY_KINDS, dtype=object)
+    out["_geometry_kind"] = np.where(is_point, "", names[np.clip(kinds + 1, 0, len(names) - 1)])
+    return out
+
+
+def _parquet_chunks(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
+    """A GeoParquet file, or a folder of them partitioned Hive-style (`month=2026-11/…`, as `complaints_export`
+    writes), in record batches: the primary geometry (WKB or GeoArrow points) as lon/lat in WGS-84, times as ISO
+    8601 UTC with their microseconds, other columns as text. Coordinates keep all 17 significant digits, so an
+    exported archive comes back at exactly the stored points."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyproj
+
+    try:
+        dataset = ds.dataset(path, format="parquet", partitioning="hive")
+        schema = dataset.schema
+        geo = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise BulkImportError(f"无法读取 cannot read {path.name}: {clean_text(str(exc))}") from exc
+    geometry = geo.get("primary_column")
+    if not geometry or geometry not in schema.names:
+        raise BulkImportError(f"不是 GeoParquet not GeoParquet (no geometry metadata): {path.name}")
+    column = geo.get("columns", {}).get(geometry, {})
+    encoding = str(column.get("encoding", "WKB")).lower()
+    if encoding not in ("wkb", "point"):
+        raise BulkImportError(f"不支持的几何编码 unsupported geometry encoding {encoding!r}: use WKB or point")
+    crs = pyproj.CRS.from_user_input(column["crs"]) if column.get("crs") else None  # absent: OGC:CRS84
+    to_wgs84 = None
+    if crs is not None and not crs.is_geographic:
+        to_wgs84 = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+    try:
+        for batch in dataset.to_batches(batch_size=batch_size):
+            if not batch.num_rows:
+                continue
+            raw = batch.column(geometry)
+            if encoding == "wkb":
+                geoms = shapely.from_wkb(raw.to_numpy(zero_copy_only=False))
+            else:
+                geoms = shapely.points(raw.field("x").to_numpy(zero_copy_only=False), raw.field("y").to_numpy())
+            table = batch.drop_columns([geometry]).to_pandas()
+            for name in table.columns:
+                if isinstance(table[name].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(table[name]):
+                    table[name] = _iso_utc(table[name])
+            yield _point_columns(table, geoms, to_wgs84, digits="%.17g")
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise BulkImportError(f"无法读取 cannot read {path.name}: {clean_text(str(exc))}") from exc
+
+
+def _iso_utc(values: pd.Series) -> pd.Series:
+    """Timestamps as ISO 8601 text in UTC (naive ones are taken as UTC, as GeoParquet writers store them)."""
+    times = pd.to_datetime(values, utc=True)
+    text = pd.Series(
+        np.datetime_as_string(times.dt.tz_localize(None).to_numpy(dtype="datetime64[us]"), unit="us"),
+        index=values.index,
+    )
+    return (text + "+00:00").where(times.notna(), "")
 
 
 def _tables(reader, path: Path) -> Iterator[pd.DataFrame]:

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "geo",
     "jurisdictions",
     "complaints",
+    "archive",
     "hotspots",
     "assessment",
     "ogc",

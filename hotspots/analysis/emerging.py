@@ -175,13 +175,52 @@ def emerging_hot_spots(
     lon, lat, t = lon[inside], lat[inside], t[inside]
     if len(lon) == 0:
         raise InsufficientData("时段内没有诉求 no incidents in the period")
-    point_cells = points_to_cells(lon, lat, resolution)
-    cells, cell_index = np.unique(point_cells, return_inverse=True)
+    return emerging_from_counts(
+        points_to_cells(lon, lat, resolution),
+        t,
+        np.ones(len(t)),
+        start=start,
+        n_steps=n_steps,
+        step=step,
+        resolution=resolution,
+        band_m=band_m,
+        time_lags=time_lags,
+        alpha=alpha,
+        trend_alpha=trend_alpha,
+    )
+
+
+def emerging_from_counts(
+    cells,
+    steps,
+    counts,
+    *,
+    start,
+    n_steps: int,
+    step: str = "week",
+    resolution: int = GISTAR_RESOLUTION,
+    band_m: float | None = None,
+    time_lags: int = EMERGING_TIME_LAGS,
+    alpha: float = EMERGING_SIGNIFICANCE,
+    trend_alpha: float = EMERGING_TREND_SIGNIFICANCE,
+) -> EmergingResult:
+    """Emerging hot spots from incident counts already aggregated per (H3 cell, time step) — as a Dask groupby over
+    an archive gives them (`hotspots.cube`); `emerging_hot_spots` counts points into the same cube first.
+
+    `cells` (uint64 H3 cells at `resolution`), `steps` (0-based, within `n_steps`) and `counts` are arrays of equal
+    length; a (cell, step) may appear more than once (counts add up).
+    """
+    cells = np.asarray(cells, dtype=np.uint64)
+    t = np.asarray(steps, dtype=np.int64)
+    counts = np.asarray(counts, dtype=float)
+    if not len(cells) or counts.sum() == 0:
+        raise InsufficientData("时段内没有诉求 no incidents in the period")
+    cells, cell_index = np.unique(cells, return_inverse=True)
     n_cells = len(cells)
     if n_steps < 10:
         raise InsufficientData(f"时间步太少（{n_steps}，至少 10） too few time steps: {n_steps} < 10")
     cube = np.zeros((n_steps, n_cells))
-    np.add.at(cube, (t, cell_index), 1.0)
+    np.add.at(cube, (t, cell_index), counts)
     clon, clat = cell_centres(cells)
     cx, cy = to_metric(clon, clat)
     if band_m is None:
@@ -227,6 +266,6 @@ def emerging_hot_spots(
         "trend_alpha": trend_alpha,
         "cells": n_cells,
         "bins": n_cells * n_steps,
-        "incidents": len(lon),
+        "incidents": int(counts.sum()),
     }
     return EmergingResult(cells=frame, settings=settings)

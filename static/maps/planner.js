@@ -813,6 +813,7 @@
       }
     });
     var filterControl = config.filters.length ? new FilterControl().addTo(map) : null;
+    if (filterControl) { legend.remove(); legend.addTo(map); }  // filters first, then the legend, in the column
 
     // The district/street choices: every district and street of the generation in force, from the labels URL.
     config.areas = [];
@@ -1059,8 +1060,7 @@
     function refreshCharts() {
       if (!chartControl) { return; }
       var div = chartControl.getContainer();
-      div.hidden = !state.visible.complaints;
-      if (div.hidden) { return; }
+      if (!state.visible.complaints) { div.hidden = true; return; }
       var seq = ++chartSeq;
       var q = chartQuery();
       var hasDates = !!(state.filters.from || state.filters.to);
@@ -1095,6 +1095,7 @@
               : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
           }
           div.innerHTML = html;
+          div.hidden = !state.visible.complaints;
           wireFold(div, refreshCharts);
           document.body.setAttribute("data-chart-weekly", String(weekly.weeks.reduce(function (a, w) {
             return a + (w.count || 0); }, 0)));
@@ -1161,7 +1162,7 @@
             if (!hit) { out.textContent = t("searchNone"); document.body.setAttribute("data-search", "none"); return; }
             var p = config.system === "gcj02" ? wgs84ToGcj02(hit.lon, hit.lat) : [hit.lon, hit.lat];
             var zoom = hit.radius_m && hit.radius_m > 1500 ? 13 : 16;
-            map.setView([p[1], p[0]], zoom);
+            map.setView([p[1], p[0]], zoom, {animate: false});
             if (searchMarker) { map.removeLayer(searchMarker); }
             searchMarker = L.circleMarker([p[1], p[0]], {radius: 7, color: "#0d47a1", weight: 2, fillColor: "#42a5f5",
               fillOpacity: 0.9, className: "shaozi-search-marker", interactive: false}).addTo(map);

@@ -104,10 +104,16 @@ def open_page(map_server, chromium, django_db_blocker):
     """open_page(path, stubs=None) → (page, log): a fresh browser context on the app, every request recorded."""
     contexts = []
 
-    def _open(path: str = "/", *, stubs: dict[str, tuple[str, bytes]] | None = None, user: str | None = None):
+    def _open(
+        path: str = "/",
+        *,
+        stubs: dict[str, tuple[str, bytes]] | None = None,
+        user: str | None = None,
+        viewport: tuple[int, int] = (1400, 900),
+    ):
         """`stubs` maps a local path prefix to (content type, body) answered by the browser itself; `user` opens
-        the page logged in as that (demo) user."""
-        context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        the page logged in as that (demo) user; `viewport` is (width, height)."""
+        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN")
         contexts.append(context)
         if user is not None:
             context.add_cookies([{"name": "sessionid", "value": in_thread(session_for, user), "url": map_server}])
@@ -273,5 +279,44 @@ def browser_complaints(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         in_thread(setup)
     yield 400
+    with django_db_blocker.unblock():
+        in_thread(teardown)
+
+
+@pytest.fixture(scope="package")
+def assessment_demo(browser_complaints, django_db_setup, django_db_blocker):
+    """The browser complaints handed to their street (lead assignments) and the assessment of March and April 2024
+    computed, for the 三率 layer and page; removed afterwards (the assignments go with the complaints)."""
+    import datetime as dt
+
+    from assessment.models import AssessmentMonth, UnitAssessment
+    from assessment.services import assessment_compute
+    from complaints.models import Assignment, Complaint
+
+    months = [dt.date(2024, 3, 1), dt.date(2024, 4, 1)]
+
+    def setup():
+        complaints = Complaint.objects.filter(external_id__startswith=BROWSER_COMPLAINT_PREFIX)
+        Assignment.objects.bulk_create(
+            Assignment(
+                complaint=c,
+                role="lead",
+                area_code=c.street_code,
+                area_level="street",
+                unit_name="东华门街道",
+                created_at=c.received_at,
+            )
+            for c in complaints
+        )
+        for month in months:
+            assessment_compute(month=month)
+
+    def teardown():
+        UnitAssessment.objects.filter(month__in=months).delete()
+        AssessmentMonth.objects.filter(month__in=months).delete()
+
+    with django_db_blocker.unblock():
+        in_thread(setup)
+    yield months
     with django_db_blocker.unblock():
         in_thread(teardown)

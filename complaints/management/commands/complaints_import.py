@@ -6,11 +6,19 @@ from complaints.permissions import SystemPrincipal
 
 
 class Command(BaseCommand):
-    help = "批量导入诉求 Import complaints from a CSV, GeoJSON or GeoPackage file (idempotent on external_id)."
+    help = (
+        "批量导入诉求 Import complaints from a CSV, GeoJSON, GeoPackage or GeoParquet file, or a GeoParquet archive "
+        "folder (complaints_export), idempotent on external_id."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("source")
-        parser.add_argument("--format", dest="fmt", choices=["csv", "geojson", "gpkg"], help="default: by suffix")
+        parser.add_argument(
+            "--format",
+            dest="fmt",
+            choices=["csv", "geojson", "gpkg", "geoparquet"],
+            help="default: by suffix (a folder: geoparquet)",
+        )
         parser.add_argument("--crs", default="wgs84", help="wgs84 | gcj02 | bd09 | cgcs2000 (rows may override)")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
         parser.add_argument("--errors", help="write the row-numbered error report to this CSV file")
