@@ -7,6 +7,7 @@ from django.contrib.gis.geos import Polygon
 from rest_framework import exceptions, parsers, renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+from rest_framework_gis.pagination import GeoJsonPagination
 
 from config.limits import InputError, date_problem, loads
 
@@ -144,3 +145,31 @@ def geojson_renderers() -> list:
     from rest_framework.settings import api_settings
 
     return [*api_settings.DEFAULT_RENDERER_CLASSES, GeoJSONRenderer]
+
+
+class FeaturePagination(GeoJsonPagination):
+    """A page of a GeoJSON FeatureCollection: `type`, `count`, `next`, `previous`, `features` (and `bbox` where the
+    features carry one) — described so in the OpenAPI document, which rest_framework_gis leaves as DRF's
+    `results` page."""
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        features = (schema.get("properties") or {}).get("features")
+        ref = schema.get("$ref", "")
+        if features is None and ref.endswith("List"):
+            # rest_framework_gis names a serializer's FeatureCollection "<Name>List", its Feature "<Name>".
+            features = {"type": "array", "items": {"$ref": ref.removesuffix("List")}}
+        if features is None:
+            features = schema if schema.get("type") == "array" else {"type": "array", "items": schema}
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["type", "count", "next", "previous", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "count": {"type": "integer", "example": 123},
+                "next": link,
+                "previous": link,
+                "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+                "features": features,
+            },
+        }

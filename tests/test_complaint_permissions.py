@@ -199,9 +199,10 @@ def test_open311_posting_needs_a_token_and_reading_is_public_without_personal_da
     lon, lat = spot(GUANGWAI)
     body = {"service_code": CATEGORY, "lat": lat, "long": lon, "phone": "13800000000", "email": "a@example.cn"}
     anonymous = Client().post("/open311/v2/requests.json", body)
-    assert anonymous.status_code == 401 and anonymous.json()[0]["code"] == 401
+    # GeoReport v2: a missing or invalid api_key is 403, in Open311's own error format.
+    assert anonymous.status_code == 403 and anonymous.json()[0]["code"] == 403
     wrong = Client().post("/open311/v2/requests.json", {**body, "api_key": "not-a-token"})
-    assert wrong.status_code == 401
+    assert wrong.status_code == 403
     token = Token.objects.get(user=users["api_client"]).key
     by_header = Client(HTTP_AUTHORIZATION=f"Token {token}").post("/open311/v2/requests.json", body)
     assert by_header.status_code == 201
@@ -216,7 +217,7 @@ def test_open311_posting_needs_a_token_and_reading_is_public_without_personal_da
     # The planner's login does not turn into a token: Open311 posting is for API clients with a token.
     planner = Client()
     planner.force_login(users["planner"])
-    assert planner.post("/open311/v2/requests.json", body).status_code == 401
+    assert planner.post("/open311/v2/requests.json", body).status_code == 403
 
 
 def test_return_queue_and_import_reports_are_read_within_scope(users, tmp_path):

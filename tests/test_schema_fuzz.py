@@ -2,9 +2,9 @@
 
 Every operation in the OpenAPI document is called with generated requests — valid and invalid — as an anonymous
 caller, the hotline's API client and each staff role. No request may reach a server error, every error is the
-project's JSON shape, and responses must match the schema. The CI-sized run makes about 1,200 cases
-(44 operations × 7 callers × `SHAOZI_FUZZ_EXAMPLES`, default 4); raise the variable for a longer run, e.g.
-`SHAOZI_FUZZ_EXAMPLES=100 make test PYTEST_ARGS=tests/test_schema_fuzz.py`.
+project's JSON shape, and every successful response must match its schema (`response_schema_conformance`).
+The CI-sized run makes about 1,200 cases (44 operations × 7 callers × `SHAOZI_FUZZ_EXAMPLES`, default 4); raise
+the variable for a longer run, e.g. `SHAOZI_FUZZ_EXAMPLES=100 make test PYTEST_ARGS=tests/test_schema_fuzz.py`.
 """
 
 import os
@@ -17,6 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from jurisdictions.demo import demo_users_create
 
@@ -75,6 +76,9 @@ def fuzz_as(caller: str):
         assert response.status_code < 500, (*where, response.text[:500])
         if response.status_code >= 400:
             assert is_json_error(response), (*where, response.text[:300])
+        else:
+            # A successful answer has the shape the OpenAPI document gives it.
+            case.validate_response(response, checks=[response_schema_conformance])
 
     return test
 

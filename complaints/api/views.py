@@ -21,13 +21,12 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from complaints import bulk, permissions, selectors, services
 from complaints.constants import JointCaseStatus, Status
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import JointTask, ReturnRequest
-from config.api import ApiError, JSONParser, parse_bbox
+from config.api import ApiError, FeaturePagination, JSONParser, parse_bbox
 from config.limits import date_problem, limit
 from jurisdictions.constants import Role
 from jurisdictions.permissions import require, scope_for
@@ -91,7 +90,7 @@ def parse_time(value: str | None, name: str, *, end: bool = False) -> dt.datetim
     return moment
 
 
-class ComplaintPagination(GeoJsonPagination):
+class ComplaintPagination(FeaturePagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000

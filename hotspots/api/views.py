@@ -10,9 +10,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 
-from config.api import ApiError, parse_bbox
+from config.api import ApiError, FeaturePagination, parse_bbox
 from hotspots import selectors, services
 from hotspots.constants import EmergingPattern, Layer
 from hotspots.models import FixPlan, Parcel
@@ -64,7 +63,7 @@ def _run_id(value: str | None) -> int | None:
     return run
 
 
-class LayerPagination(GeoJsonPagination):
+class LayerPagination(FeaturePagination):
     page_size = 1000
     page_size_query_param = "page_size"
     max_page_size = 10000

@@ -19,8 +19,8 @@ class GeoJsonTextField(serializers.Field):
 class AreaFeatureSerializer(GeoFeatureModelSerializer):
     """An area as a GeoJSON Feature (RFC 7946, WGS-84); the id is the area code."""
 
-    parent = serializers.CharField(source="parent.code", default=None, read_only=True)
-    parent_name = serializers.CharField(source="parent.name", default=None, read_only=True)
+    parent = serializers.CharField(source="parent.code", default=None, read_only=True, allow_null=True)
+    parent_name = serializers.CharField(source="parent.name", default=None, read_only=True, allow_null=True)
     geom = GeoJsonTextField(source="geojson", read_only=True)
     label_point = serializers.SerializerMethodField(help_text="[lon, lat] of a point inside the area, for labels")
 

@@ -8,9 +8,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.pagination import GeoJsonPagination
 
-from config.api import ApiError, geojson_renderers, parse_bbox
+from config.api import ApiError, FeaturePagination, geojson_renderers, parse_bbox
 from jurisdictions import engine, selectors
 from jurisdictions.constants import AreaLevel
 from jurisdictions.models import Generation
@@ -54,7 +53,7 @@ class JurisdictionView(APIView):
         return Response(verdict.as_dict())
 
 
-class AreaPagination(GeoJsonPagination):
+class AreaPagination(FeaturePagination):
     page_size = 1000
     page_size_query_param = "page_size"
     max_page_size = 5000
