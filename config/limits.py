@@ -14,21 +14,16 @@ from typing import Any
 
 from django.conf import settings
 
+from geo.errors import CodedError
+
 # PostgreSQL cannot store a NUL character in text, and a lone surrogate is not Unicode (it cannot be encoded
 # as UTF-8): either reaching the database would fail the request with a 500.
 BAD_TEXT = "[\x00\ud800-\udfff]"
 _BAD_TEXT = re.compile(BAD_TEXT)
 
 
-class InputError(ValueError):
+class InputError(CodedError):
     """Input past a limit or unusable as text; `code`, a zh-Hans/English `message`, `details`, HTTP `status`."""
-
-    def __init__(self, code: str, message: str, details: dict | None = None, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
-        self.status = status
 
 
 def limit(name: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.gis.geos import Polygon
 
 from . import coords
+from .errors import CodedError
 from .geocoding import GeocodeCandidate, geocode, reverse_geocode
 from .models import Place
 from .querysets import PlaceQuerySet
@@ -13,14 +14,8 @@ MAX_QUERY_CHARS = 200
 MAX_LIMIT = 20
 
 
-class GeoQueryError(ValueError):
+class GeoQueryError(CodedError):
     """Input a geocoder read cannot use; `code`, `message` and `details` go into the API's error shape."""
-
-    def __init__(self, code: str, message: str, details: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
 
 
 def parse_limit(value, default: int = 5) -> int:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from pyproj import Geod
 
+from geo.errors import CodedError
 from jurisdictions import engine
 
 from . import demo, selectors
@@ -51,14 +52,8 @@ _GEOD = Geod(ellps="WGS84")
 BATCH = 2000
 
 
-class HotspotsError(ValueError):
+class HotspotsError(CodedError):
     """A request the hotspots services cannot carry out; the message is for the user."""
-
-    def __init__(self, code: str, message: str, details: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
 
 
 def _quiet(_message: str) -> None:

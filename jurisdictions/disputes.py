@@ -13,6 +13,8 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
 from django.db import connection, transaction
 from django.utils import timezone
 
+from geo.errors import CodedError
+
 from . import hooks
 from .constants import AreaLevel, DisputeOrigin, DisputeStatus, Role, RulingStatus
 from .models import Area, AuditEntry, Building, BuildingShare, Dispute, Generation, Rule, Ruling, RulingConfirmation
@@ -30,14 +32,8 @@ RULE_MAX_AREA_M2 = 250_000.0
 PLACE_MAX_VERTICES = 10_000
 
 
-class DisputeError(ValueError):
+class DisputeError(CodedError):
     """A dispute or ruling that cannot be made as asked: a stable `code`, a zh-Hans/English message, details."""
-
-    def __init__(self, code: str, message: str, details: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
 
 
 def rule_max_area_m2() -> float:

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from geo import coords, validation
+from geo.errors import CodedError
 
 from . import topology
 from .constants import AreaLevel
@@ -22,14 +23,8 @@ from .models import Area, AreaPiece, Building, BuildingShare, Generation, Rule
 from .topology import TopologyRow
 
 
-class QueryError(ValueError):
+class QueryError(CodedError):
     """Input a lookup cannot use (bad coordinates, unknown system); the message is for the caller."""
-
-    def __init__(self, code: str, message: str, details: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
 
 
 @dataclass

@@ -35,6 +35,7 @@ import shapely
 from django.db import connection, transaction
 
 from geo import coords
+from geo.errors import CodedError
 
 # MVT geometry resolution and the buffer (in tile units) kept around a tile so strokes join across edges.
 TILE_EXTENT = 4096
@@ -52,15 +53,8 @@ TILE_SYSTEMS = (coords.WGS84, coords.GCJ02)
 _GCJ_BOX_MARGIN_DEG = 0.001
 
 
-class TileError(ValueError):
+class TileError(CodedError):
     """A tile request that cannot be served: an error code, a zh-Hans/English message and the HTTP status."""
-
-    def __init__(self, code: str, message: str, details: dict | None = None, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
-        self.status = status
 
     def as_dict(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}

@@ -59,11 +59,11 @@ def demo_points(rng) -> list[tuple[float, float, float | None, dt.date]]:
         minx, miny, maxx, maxy = building.geom.extent
         inside = building.geom.point_on_surface
         points.append((inside.x, inside.y, None, TODAY))
-        for x, y in zip(rng.uniform(minx, maxx, 40), rng.uniform(miny, maxy, 40), strict=True):
+        for x, y in zip(rng.uniform(minx, maxx, 8), rng.uniform(miny, maxy, 8), strict=True):
             points.append((x, y, None, TODAY))
     # Accuracy circles of every size on a sample of the above.
-    sample = rng.choice(len(points), 1500, replace=False)
-    radii = rng.choice([5.0, 30.0, 120.0, 800.0], len(sample))
+    sample = rng.choice(len(points), 500, replace=False)
+    radii = rng.choice([5.0, 30.0, 120.0, 400.0], len(sample))
     points += [(points[i][0], points[i][1], float(r), TODAY) for i, r in zip(sample, radii, strict=True)]
     return points
 
