@@ -39,7 +39,7 @@ dev:
 	export DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-config.settings.local}"; \
 	$(PREPARE); \
 	echo "Shaozi 哨子 (dev, reload): http://$(HOST):$(PORT)/"; \
-	exec $(PY) manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=1 exec $(PY) manage.py runserver $(HOST):$(PORT)
 
 test:
 	@export SHAOZI_WITH_BROWSER=1; $(SETUP); \

@@ -19,6 +19,8 @@ def django_ready(settings_module: str | None = None) -> None:
     """Set Django up in a worker process (once); a process that already runs Django is left as it is."""
     from django.apps import apps
 
+    # Django's logging configuration sends INFO to the console; a worker's own INFO lines are noise there.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     if apps.ready:
         return
     if settings_module:

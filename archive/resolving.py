@@ -129,21 +129,23 @@ def _points(part) -> tuple[np.ndarray, np.ndarray]:
 def _base(part) -> pd.DataFrame:
     """Ids, month, day, accuracy and stored street of each row (missing archive columns read as empty)."""
     n = len(part)
+    # Columns are taken as Series on a fresh index: converting text or tz-aware times through numpy object arrays
+    # cost more than resolving the points.
+    part = pd.DataFrame(part.drop(columns=part.geometry.name)).reset_index(drop=True)
     frame = pd.DataFrame(index=pd.RangeIndex(n))
-    frame["complaint_id"] = part["complaint_id"].to_numpy() if "complaint_id" in part else np.full(n, -1)
-    frame["external_id"] = part["external_id"].astype(str).to_numpy() if "external_id" in part else ""
-    received = pd.Series(part["received_at"].to_numpy()) if "received_at" in part else None
+    frame["complaint_id"] = part["complaint_id"] if "complaint_id" in part else -1
+    frame["external_id"] = part["external_id"].fillna("").astype(str) if "external_id" in part else ""
+    received = part["received_at"] if "received_at" in part else None
     if PARTITION in part:
-        frame[PARTITION] = part[PARTITION].astype(str).to_numpy()
+        frame[PARTITION] = part[PARTITION].astype(str)
     elif received is not None:
         frame[PARTITION] = months_of(received)
     else:
         frame[PARTITION] = "unknown"
     frame["day"] = days_of(received) if received is not None else np.datetime64("NaT", "D")
-    accuracy = part["accuracy_m"].to_numpy(dtype=np.float64) if "accuracy_m" in part else np.full(n, np.nan)
-    frame["accuracy_m"] = accuracy
+    frame["accuracy_m"] = part["accuracy_m"].astype(np.float64) if "accuracy_m" in part else np.nan
     for name in ("street_code", "street_name"):
-        frame[f"stored_{name}"] = part[name].fillna("").astype(str).to_numpy() if name in part else ""
+        frame[f"stored_{name}"] = part[name].fillna("").astype(str) if name in part else ""
     return frame
 
 
