@@ -74,6 +74,8 @@ def desk_queue(
     category: str | None = None,
     overdue: bool | None = None,
     search: str = "",
+    street: str = "",
+    district: str = "",
     now: dt.datetime | None = None,
 ) -> QuerySet[Complaint]:
     """工单 The complaints a unit works on, soonest deadline first (no deadline last).
@@ -82,6 +84,8 @@ def desk_queue(
     by the district or any of its streets; department staff: those held by their department; city-wide roles and
     the hotline's systems: every complaint. Always within what the scope may read (`readable_by`). `search` looks
     in the ticket id, address and description; `status` defaults to the statuses still being handled.
+    `street` / `district` narrow the queue (never widen it) to complaints whose verdict names that street or
+    district, or that a unit of it holds or has held (the assessment counts a street's complaints by its lead).
     """
     from django.db.models import F, Q
 
@@ -100,6 +104,15 @@ def desk_queue(
             pk__in=held.filter(department__code=scope.department_code).values("complaint_id")
         )
     complaints = complaints.filter(status__in=status or OPEN_STATUSES)
+    if street:
+        complaints = complaints.filter(
+            Q(street_code=street) | Q(pk__in=Assignment.objects.filter(area_code=street).values("complaint_id"))
+        )
+    if district:
+        complaints = complaints.filter(
+            Q(district_code=district)
+            | Q(pk__in=Assignment.objects.filter(area_code__startswith=district).values("complaint_id"))
+        )
     if category:
         complaints = complaints.in_category(category)
     if overdue is True:

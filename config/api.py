@@ -150,7 +150,16 @@ def geojson_renderers() -> list:
 class FeaturePagination(GeoJsonPagination):
     """A page of a GeoJSON FeatureCollection: `type`, `count`, `next`, `previous`, `features` (and `bbox` where the
     features carry one) — described so in the OpenAPI document, which rest_framework_gis leaves as DRF's
-    `results` page."""
+    `results` page. The next and previous pages are also in an RFC 8288 `Link` header (`rel="next"`, `rel="prev"`),
+    which clients that follow paging by header (GDAL, `curl --next`, browsers' fetch) read without the body."""
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        links = [(self.get_next_link(), "next"), (self.get_previous_link(), "prev")]
+        header = ", ".join(f'<{url}>; rel="{rel}"; type="application/geo+json"' for url, rel in links if url)
+        if header:
+            response["Link"] = header
+        return response
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         features = (schema.get("properties") or {}).get("features")

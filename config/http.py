@@ -29,8 +29,9 @@ COMPRESSED_TYPES = (
 )
 # Request headers a cross-origin reader may send (besides the CORS-safelisted ones): revalidation and format.
 CORS_REQUEST_HEADERS = "Accept, Accept-Language, If-None-Match, If-Modified-Since"
-# Response headers such a reader may see: paging links, validators, the CRS of OGC items, the error's retry time.
-CORS_EXPOSED_HEADERS = "Link, ETag, Last-Modified, Content-Crs, Retry-After"
+# Response headers such a reader may see: paging links, validators, the CRS of OGC items, the error's retry time,
+# an export's row count and file name.
+CORS_EXPOSED_HEADERS = "Link, ETag, Last-Modified, Content-Crs, Retry-After, X-Total-Count, Content-Disposition"
 CORS_MAX_AGE = "86400"
 
 

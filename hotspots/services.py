@@ -16,8 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from pyproj import Geod
 
+from complaints import permissions as complaint_permissions
 from geo.errors import CodedError
 from jurisdictions import engine
+from jurisdictions.constants import Role
+from jurisdictions.permissions import Scope, require
 
 from . import demo, selectors
 from .adapters import JointCaseUnavailable, joint_case_start
@@ -568,11 +571,37 @@ def _fix_departments(kind: str, roles: list[str], district_code: str) -> list[di
     return [{**d, "why": why[d["role"]]} for d in found]
 
 
+def may_write_plan(scope: Scope, street_code: str) -> bool:
+    """Fix plans are written by planners and city administrators, or by district/street staff for their own
+    streets."""
+    return scope.role in (Role.ADMIN, Role.PLANNER) or (
+        scope.role in (Role.DISTRICT, Role.STREET) and bool(street_code) and scope.covers(street_code)
+    )
+
+
+def check_plan_writer(by: Any, street_code: str) -> None:
+    """Refuse (ScopeDenied, saying why) anyone who may not write a fix plan for `street_code`; the system principal
+    may; `None` or a user name as text is a TypeError (complaints.permissions.actor_scope)."""
+    scope = complaint_permissions.actor_scope(by)
+    if scope is None:
+        return
+    require(
+        may_write_plan(scope, street_code),
+        scope,
+        "无权编辑该整治方案：需规划人员、市级管理员或所在区/街道工作人员 — not allowed to write this fix plan",
+        street=street_code,
+    )
+
+
 @transaction.atomic
 def fix_plan_create(
-    *, parcel: Parcel, kind: str = FixKind.COMMUNITY_SPORTS_PARK, by: str = "", title: str | None = None
+    *, parcel: Parcel, by: Any, kind: str = FixKind.COMMUNITY_SPORTS_PARK, title: str | None = None
 ) -> FixPlan:
-    """A fix plan for `parcel` from the latest ranking run: residents served, complaints settled, whom to summon."""
+    """A fix plan for `parcel` from the latest ranking run: residents served, complaints settled, whom to summon.
+
+    `by` is the user making it (or complaints' system principal); `check_plan_writer` decides who may.
+    """
+    check_plan_writer(by, parcel.street_code)
     if kind not in FixKind.values:
         raise HotspotsError("invalid_kind", f"方案类型无效 kind must be one of {', '.join(FixKind.values)}")
     run = selectors.run_get(layer=Layer.IDLE_LOTS)
@@ -608,7 +637,7 @@ def fix_plan_create(
             "complaints_by_year": score.complaints_by_year if score else {},
             "rule": run.params.get("rule_text") if run else "",
         },
-        by=by,
+        by=str(by) if complaint_permissions.is_system(by) else by.get_username(),
     )
     plan.full_clean()
     plan.save()

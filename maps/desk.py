@@ -31,7 +31,9 @@ from complaints.constants import (
 )
 from complaints.models import Complaint, JointCase, JointTask, ReturnRequest
 from hotspots import selectors as hotspot_selectors
-from hotspots.constants import Layer
+from hotspots import services as hotspot_services
+from hotspots.constants import FixKind, Layer
+from hotspots.models import FixPlan, Parcel
 from jurisdictions import disputes as dispute_services
 from jurisdictions.constants import DisputeOrigin, Role
 from jurisdictions.models import Building, Department, Dispute
@@ -68,7 +70,11 @@ def desk_action(view):
             return view(request, *args, **kwargs)
         except ScopeDenied as exc:
             return _denied(request, exc)
-        except (complaint_services.ComplaintError, dispute_services.DisputeError) as exc:
+        except (
+            complaint_services.ComplaintError,
+            dispute_services.DisputeError,
+            hotspot_services.HotspotsError,
+        ) as exc:
             messages.error(request, exc.message)
             return redirect(request.POST.get("next") or request.META.get("HTTP_REFERER") or reverse("desk"))
 
@@ -105,12 +111,16 @@ def desk(request: HttpRequest) -> HttpResponse:
     if scope.role == Role.API_CLIENT and "status" not in params:
         status, statuses = Status.RESOLVED, [Status.RESOLVED]  # the hotline calls back resolved complaints
     overdue = {"yes": True, "no": False}.get(params.get("overdue", ""))
+    # ?street= / ?district= (the assessment page links here): a narrower view within the user's own queue.
+    street, district = (_area_code(params.get(key)) for key in ("street", "district"))
     queue = complaint_selectors.desk_queue(
         scope=scope,
         status=statuses,
         category=params.get("category") or None,
         overdue=overdue,
         search=(params.get("q") or "").strip()[:100],
+        street=street,
+        district=district,
     )
     page = Paginator(queue, PAGE_SIZE).get_page(params.get("page"))
     reviews = []
@@ -155,8 +165,21 @@ def desk(request: HttpRequest) -> HttpResponse:
             "categories": complaint_selectors.category_tree(),
             "query": query.urlencode(),
             "unit": _unit_name(scope),
+            "street": street,
+            "district": district,
+            "area_filter": [
+                (key, code, area_names([code]).get(code, code))
+                for key, code in (("street", street), ("district", district))
+                if code
+            ],
         },
     )
+
+
+def _area_code(text: str | None) -> str:
+    """A street or district code from the query string ("" for anything that is not one)."""
+    text = (text or "").strip()
+    return text if text.isdigit() and len(text) <= 20 else ""
 
 
 def _unit_name(scope) -> str:
@@ -196,7 +219,8 @@ def complaint_actions(user, complaint: Complaint) -> dict:
     )
     return {
         "accept": handler and Status.ACCEPTED in moves,
-        "progress": handler and Status.IN_PROGRESS in moves,
+        # The first note moves it to 办理中; later ones are progress notes (the status stays).
+        "progress": handler and (Status.IN_PROGRESS in moves or complaint.status == Status.IN_PROGRESS),
         "resolve": handler and Status.RESOLVED in moves,
         "return_assignments": own,
         "review": pending[0] if reviewer else None,
@@ -267,13 +291,17 @@ def _back(pk: int) -> HttpResponse:
 
 @desk_action
 def complaint_move(request: HttpRequest, pk: int, to: str) -> HttpResponse:
-    """签收 accept, 办理 progress (with a note), 办结 resolve (with a note)."""
+    """签收 accept, 办理 progress (with a note; once in progress, each further note is recorded as it is), 办结
+    resolve (with a note)."""
     complaint = _readable_complaint(request, pk)
     note = (request.POST.get("note") or "").strip()
     if to in (Status.IN_PROGRESS, Status.RESOLVED) and not note:
         messages.error(request, "请填写办理情况 please write what was done")
         return _back(pk)
-    complaint_services.complaint_transition(complaint=complaint, to=to, by=request.user, note=note)
+    if to == Status.IN_PROGRESS and complaint.status == Status.IN_PROGRESS:
+        complaint_services.complaint_note_add(complaint=complaint, by=request.user, note=note)
+    else:
+        complaint_services.complaint_transition(complaint=complaint, to=to, by=request.user, note=note)
     done = {
         "accepted": "已签收 accepted",
         "in_progress": "已记录办理进展 progress noted",
@@ -585,3 +613,52 @@ def whistle(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, "已吹哨，等待各单位报到 whistle blown; waiting for check-ins")
     return redirect("joint-case-page", pk=case.pk)
+
+
+# --- fix plans ----------------------------------------------------------------------------------------------------
+
+
+def may_whistle_for_plan(user, plan: FixPlan) -> bool:
+    """Whether `user` may blow the whistle (吹哨) for a fix plan: a plan writer for its street (as the API asks) whom
+    the complaints app lets blow the whistle there (street or district staff of that street, an administrator)."""
+    scope = scope_for(user)
+    return (
+        not plan.joint_case_ref
+        and scope.role in complaint_permissions.WHISTLE_ROLES
+        and hotspot_services.may_write_plan(scope, plan.street_code)
+        and _may(complaint_permissions.check_whistle, user, [plan.street_code])
+    )
+
+
+@desk_action
+def fix_plan_new(request: HttpRequest) -> HttpResponse:
+    """制定整治方案 A fix plan for an idle lot (planners, the city admin, district/street staff for their streets:
+    the service decides)."""
+    parcel = Parcel.objects.filter(code=(request.POST.get("parcel") or "").strip()).first()
+    if parcel is None:
+        raise Http404("没有该地块 no such parcel")
+    kind = request.POST.get("kind") or FixKind.COMMUNITY_SPORTS_PARK
+    plan = hotspot_services.fix_plan_create(parcel=parcel, by=request.user, kind=kind)
+    messages.success(request, "已制定整治方案 fix plan made")
+    return redirect("fix-plan-page", pk=plan.pk)
+
+
+@desk_action
+def fix_plan_whistle(request: HttpRequest, pk: int) -> HttpResponse:
+    """吹哨 from a fix plan: a joint case led by the plan's street, summoning its departments."""
+    plan = FixPlan.objects.select_related("parcel").filter(pk=pk).first()
+    if plan is None:
+        raise Http404("没有该整治方案 no such fix plan")
+    scope = scope_for(request.user)
+    complaint_permissions.require(
+        hotspot_selectors.fix_plan_list(scope=scope).filter(pk=pk).exists(),
+        scope,
+        "整治方案不在你的辖区 the fix plan is outside your scope",
+    )
+    hotspot_services.check_plan_writer(request.user, plan.street_code)
+    plan = hotspot_services.fix_plan_joint_case_start(plan=plan, by=request.user)
+    messages.success(request, "已吹哨，等待各单位报到 whistle blown; waiting for check-ins")
+    ref = plan.joint_case_ref.split(":", 1)
+    if len(ref) == 2 and ref[1].isdigit():
+        return redirect("joint-case-page", pk=int(ref[1]))
+    return redirect("fix-plan-page", pk=pk)

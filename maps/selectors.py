@@ -222,6 +222,36 @@ def fix_plan_page(*, pk: int, scope: Scope) -> tuple[FixPlan | None, bool]:
     return plan, hotspot_selectors.fix_plan_list(scope=scope).filter(pk=pk).exists()
 
 
+def fix_plan_summary(plan: FixPlan, *, recent: int = 20) -> dict:
+    """The complaints a fix plan would settle, summarised for a printable page: counts by category and by month
+    (a year × month grid, Beijing time) and the `recent` most recent rows; the full list is the plan's export."""
+    rows = []
+    for c in plan.complaints:
+        try:
+            received = dt.datetime.fromisoformat(str(c.get("received_at") or "")).astimezone(LOCAL_TZ)
+        except ValueError:
+            received = None
+        rows.append({**c, "received": received})
+    categories: dict[tuple[str, str], int] = {}
+    months: dict[int, list[int]] = {}
+    for row in rows:
+        key = (str(row.get("category_code") or ""), str(row.get("category_name") or ""))
+        categories[key] = categories.get(key, 0) + 1
+        if row["received"] is not None:
+            months.setdefault(row["received"].year, [0] * 12)[row["received"].month - 1] += 1
+    dated = sorted((r for r in rows if r["received"] is not None), key=lambda r: r["received"], reverse=True)
+    dated += [r for r in rows if r["received"] is None]  # older plans may lack the time: listed last
+    return {
+        "total": len(rows),
+        "by_category": [
+            {"code": code, "name": name, "count": n}
+            for (code, name), n in sorted(categories.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        "by_month": [{"year": y, "months": m, "total": sum(m)} for y, m in sorted(months.items())],
+        "recent": dated[:recent],
+    }
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Complaints on the map: the filters the complaint tiles and the charts share, and the charts' numbers.
 # ---------------------------------------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from jurisdictions.disputes import may_rule, may_withdraw
 from jurisdictions.models import Dispute
 from jurisdictions.permissions import scope_for
 
-from .desk import case_actions
+from .desk import case_actions, may_whistle_for_plan
 from .labels import choices
-from .selectors import area_names, dispute_page, dispute_queue, fix_plan_page
+from .selectors import area_names, dispute_page, dispute_queue, fix_plan_page, fix_plan_summary
 
 
 @login_required
@@ -106,6 +106,16 @@ def basemap_config() -> dict | None:
     }
 
 
+# The ranking's figures a fix plan shows, in words.
+_PLAN_FIGURES = (
+    ("score", "综合得分", "score"),
+    ("residents_new", "新增覆盖居民", "residents newly within reach"),
+    ("residents_new_alone", "仅此地块覆盖的居民", "residents only this lot reaches"),
+    ("complaints", "相关诉求（件）", "related complaints"),
+    ("years_idle", "闲置年数", "years idle"),
+)
+
+
 @login_required
 def fix_plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """整治方案（可打印） A fix plan on one page: lot, residents served, complaints it would settle, departments.
@@ -116,21 +126,25 @@ def fix_plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("没有该整治方案 no such fix plan")
     if not visible:
         raise PermissionDenied("整治方案不在你的辖区 the fix plan is outside your scope")
+    figures = (plan.evidence or {}).get("figures") or {}
+    ref = plan.joint_case_ref.split(":", 1)
+    case_id = int(ref[1]) if len(ref) == 2 and ref[1].isdigit() else None
     return render(
         request,
         "maps/fix_plan.html",
         {
             "plan": plan,
+            "summary": fix_plan_summary(plan),
+            "may_whistle": may_whistle_for_plan(request.user, plan),
+            "case_url": reverse("joint-case-page", args=[case_id]) if case_id else "",
+            "evidence": {k: v for k, v in (plan.evidence or {}).items() if k in ("run", "rank", "rule")},
+            "figures": [
+                (zh, en, figures[key]) for key, zh, en in _PLAN_FIGURES if isinstance(figures.get(key), int | float)
+            ],
             "kind_label": dict(FixKind.choices).get(plan.kind, plan.kind),
             "status_label": dict(FixPlanStatus.choices).get(plan.status, plan.status),
             "api_url": reverse("fix-plan-detail", kwargs={"pk": pk}),
             "geometry": plan.parcel.geom.json,
-            # Stored JSON lists: every key the page shows, present (older plans may lack some).
-            "complaints": [
-                {k: c.get(k) or "" for k in ("ref", "category_code", "category_name", "received_at")}
-                | {"distance_m": c.get("distance_m")}
-                for c in plan.complaints
-            ],
             "departments": [{k: d.get(k) or "" for k in ("role", "code", "name", "why")} for d in plan.departments],
         },
     )

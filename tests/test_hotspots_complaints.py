@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from complaints.permissions import SYSTEM
 from hotspots import adapters, services
 from hotspots.models import LotScore
 
@@ -21,7 +22,7 @@ def test_idle_land_complaints_from_the_complaints_table_link_to_the_yicheng_lot(
     yicheng = LotScore.objects.get(run=run, parcel__code="LOT-HD-YICHENG")
     assert yicheng.complaints > 0
     assert yicheng.rank <= 5
-    plan = services.fix_plan_create(parcel=yicheng.parcel)
+    plan = services.fix_plan_create(parcel=yicheng.parcel, by=SYSTEM)
     names = " ".join(d["name"] for d in plan.departments)
     assert plan.street_name == "学院路街道"
     assert "城市管理" in names

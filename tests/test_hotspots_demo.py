@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from complaints.permissions import SYSTEM
 from hotspots import selectors, services
 from hotspots.constants import Layer
 from hotspots.models import AnalysisRun, LotScore, Parcel
@@ -37,7 +38,7 @@ def test_yicheng_lot_ranks_among_the_top_and_its_plan_names_the_street_and_depar
     run = selectors.run_get(layer=Layer.IDLE_LOTS)
     score = LotScore.objects.get(run=run, parcel=parcel)
     assert score.rank <= 3, [s.parcel.code for s in LotScore.objects.of_run(run)[:5]]
-    plan = services.fix_plan_create(parcel=parcel)
+    plan = services.fix_plan_create(parcel=parcel, by=SYSTEM)
     assert plan.street_name == "学院路街道"
     roles = {d["role"] for d in plan.departments}
     assert {"market_supervision", "city_management", "planning"} <= roles

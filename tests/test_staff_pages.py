@@ -198,3 +198,49 @@ def test_fix_plan_page_is_printable_and_shows_the_plan(client, users):
     assert "西城区城管委" in page and "C-2" in page
     assert 'media="print"' in page and "maps/print.css" in page
     assert client.get("/fix-plans/999999/").status_code == 404
+
+
+def test_fix_plan_page_summarises_many_complaints(users):
+    import datetime as dt
+
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from hotspots.models import FixPlan, Parcel
+
+    lot = Parcel.objects.create(
+        code="SYN-P-MANY",
+        name="诉求很多的地块",
+        land_use="绿地",
+        status="idle",
+        area_m2=5200.0,
+        street_code=GUANGWAI,
+        geom=MultiPolygon(Polygon.from_bbox((116.330, 39.890, 116.331, 39.891)), srid=4326),
+    )
+    start = dt.datetime(2024, 1, 1, 2, tzinfo=dt.UTC)
+    complaints = [
+        {
+            "ref": f"R-{i:03d}",
+            "category_code": "010201" if i % 3 else "020301",
+            "category_name": "垃圾堆放" if i % 3 else "道路破损",
+            "received_at": (start + dt.timedelta(days=2 * i)).isoformat(),
+            "distance_m": 10.0,
+        }
+        for i in range(438)
+    ]
+    plan = FixPlan.objects.create(
+        parcel=lot,
+        kind="community_sports_park",
+        title="多诉求",
+        street_code=GUANGWAI,
+        residents_served=100.0,
+        complaints=complaints,
+    )
+    page = logged_in("guangwai").get(f"/fix-plans/{plan.pk}/").content.decode()
+    table = page.split('id="plan-complaints"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 21  # the header and the 20 most recent
+    assert "R-437" in table and "R-417" not in table and "R-000" not in page
+    by_category = page.split('id="plan-by-category"', 1)[1].split("</table>", 1)[0]
+    assert '垃圾堆放</td><td class="num">292' in by_category and '道路破损</td><td class="num">146' in by_category
+    by_month = page.split('id="plan-by-month"', 1)[1].split("</table>", 1)[0]
+    assert "<th>2024</th>" in by_month and "<th>2026</th>" in by_month
+    assert "?download=1" in page  # the full list

@@ -27,6 +27,7 @@ from complaints.constants import JointCaseStatus, Status
 from complaints.deadlines import LOCAL_TZ
 from complaints.models import JointTask, ReturnRequest
 from config.api import ApiError, FeaturePagination, JSONParser, parse_bbox
+from config.export import ExportMixin
 from config.limits import date_problem, limit
 from jurisdictions.constants import Role
 from jurisdictions.permissions import require, scope_for
@@ -72,8 +73,10 @@ def parse_time(value: str | None, name: str, *, end: bool = False) -> dt.datetim
         "invalid_time", f"{name} 须为 ISO 8601 日期或时间 must be an ISO 8601 date or time", {name: value}
     )
     try:
-        moment = parse_datetime(value)
-        day = parse_date(value) if moment is None and len(value) == 10 else None
+        # A bare date first: parse_datetime also reads "2025-05-06" (as its midnight), which would make `end` miss
+        # that day.
+        day = parse_date(value) if len(value) == 10 else None
+        moment = parse_datetime(value) if day is None else None
     except ValueError:  # well-formed but no such day or time: 2025-02-30, month 99
         raise invalid from None
     problem = date_problem(moment or day) if (moment or day) is not None else None
@@ -108,10 +111,13 @@ LIST_PARAMETERS = [
 ]
 
 
-class ComplaintListView(ListAPIView):
-    """诉求 Complaints: list as a paginated GeoJSON FeatureCollection, or take a new one in."""
+class ComplaintListView(ExportMixin, ListAPIView):
+    """诉求 Complaints: list as a paginated GeoJSON FeatureCollection (`?format=gpkg|fgb|csv|geojson`: every matching
+    complaint as one file), or take a new one in."""
 
     permission_classes = [IsAuthenticated]
+    export_name = "complaints"
+    export_private = True
 
     serializer_class = ComplaintFeatureSerializer
     pagination_class = ComplaintPagination

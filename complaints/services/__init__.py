@@ -30,7 +30,7 @@ from .joint_cases import (
     joint_case_start,
     whistle_blow,
 )
-from .lifecycle import complaint_rate, complaint_transition
+from .lifecycle import complaint_note_add, complaint_rate, complaint_transition
 from .reference import calendar, calendar_load, catalogue_load
 from .returns import (
     complaint_redispatch,
@@ -57,6 +57,7 @@ __all__ = [
     "category_leaf",
     "check_in",
     "complaint_intake",
+    "complaint_note_add",
     "complaint_rate",
     "complaint_redispatch",
     "complaint_return",

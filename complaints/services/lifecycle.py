@@ -68,6 +68,41 @@ def complaint_transition(*, complaint: Complaint, to: str, by: Any, note: str = 
     return complaint
 
 
+# Statuses in which the unit holding a complaint records progress notes (it has taken the complaint on).
+_NOTE_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED)
+NOTE_MAX_CHARS = 4000
+
+
+@transaction.atomic
+def complaint_note_add(*, complaint: Complaint, by: Any, note: str) -> Complaint:
+    """记录办理进展 The unit holding the complaint records a progress note, as often as it likes.
+
+    Who may: the same as for status changes (`permissions.check_handler`: the lead or department holding it, their
+    district, an administrator). The note is a history row whose status does not change (old == new).
+    """
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    holders = complaint.assignments.active().exclude(role=AssignmentRole.CO_HANDLER).select_related("department")
+    permissions.check_handler(by, complaint, list(holders), "记录办理进展 record progress")
+    note = (note or "").strip()
+    if not note:
+        raise ComplaintError("note_required", "请填写办理进展 a progress note needs text", {"note": note})
+    if len(note) > NOTE_MAX_CHARS:
+        raise ComplaintError(
+            "field_too_long", f"办理进展最多 {NOTE_MAX_CHARS} 字 a note has at most {NOTE_MAX_CHARS} characters"
+        )
+    if complaint.status not in _NOTE_STATUSES:
+        raise ComplaintError(
+            "invalid_transition",
+            "签收后、办结前才能记录进展 progress is recorded after accepting and before resolving",
+            {"status": complaint.status, "allowed": list(_NOTE_STATUSES)},
+            status_code=409,
+        )
+    complaint.updated_at = timezone.now()
+    complaint.save(update_fields=["updated_at"])
+    _history(complaint, complaint.status, complaint.status, by, note)
+    return complaint
+
+
 @transaction.atomic
 def complaint_rate(*, complaint: Complaint, satisfaction: str, by: Any) -> Complaint:
     """Record the caller's satisfaction (满意度) once the complaint is resolved or closed (hotline or admin)."""

@@ -226,6 +226,9 @@ SHAOZI = {
         "IMPORT_BATCH_ROWS": 100_000,
         # errors_limit of GET /api/v1/complaint-imports/{id} → 400 invalid_errors_limit.
         "ERRORS_LIMIT": 100_000,
+        # Rows of one full-layer export (`?format=gpkg|fgb|csv|geojson` on a list, config/export.py) → 413
+        # too_many_rows; the whole file is built in memory as Arrow columns before it is written.
+        "EXPORT_ROWS": int(os.environ.get("SHAOZI_EXPORT_ROWS", "1000000")),
     },
     # A running bulk import whose process has not reported for this long (or is gone) is marked failed.
     "BULK_IMPORT_STALE_SECONDS": 120,

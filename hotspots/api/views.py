@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ApiError, FeaturePagination, parse_bbox
+from config.export import ExportMixin
 from hotspots import selectors, services
 from hotspots.constants import EmergingPattern, Layer
 from hotspots.models import FixPlan, Parcel
-from jurisdictions.constants import Role
 from jurisdictions.permissions import require, scope_for
 
 from .serializers import (
@@ -87,8 +87,9 @@ class LayerPagination(FeaturePagination):
         return response
 
 
-class _LayerView(ListAPIView):
-    """Shared filters: the run (by id or the latest for category/period), bbox, street."""
+class _LayerView(ExportMixin, ListAPIView):
+    """Shared filters: the run (by id or the latest for category/period), bbox, street; `?format=gpkg|fgb|csv|geojson`
+    exports every matching feature of the run as one file."""
 
     pagination_class = LayerPagination
     layer: str = ""
@@ -125,6 +126,7 @@ class RepeatPlaceListView(_LayerView):
 
     serializer_class = RepeatPlaceSerializer
     layer = Layer.REPEAT_PLACES
+    export_name = "repeat-places"
     category_selects_run = False
     period_selects_run = False
 
@@ -148,6 +150,7 @@ class HotspotCellListView(_LayerView):
 
     serializer_class = HotspotCellSerializer
     layer = Layer.HOTSPOTS
+    export_name = "hotspots"
 
     def get_queryset(self):
         params = self.request.query_params
@@ -164,6 +167,7 @@ class EmergingCellListView(_LayerView):
 
     serializer_class = EmergingCellSerializer
     layer = Layer.EMERGING
+    export_name = "emerging"
 
     def get_queryset(self):
         params = self.request.query_params
@@ -181,6 +185,7 @@ class IdleLotListView(_LayerView):
 
     serializer_class = IdleLotSerializer
     layer = Layer.IDLE_LOTS
+    export_name = "idle-lots"
     category_selects_run = False
     period_selects_run = False
 
@@ -192,14 +197,7 @@ class IdleLotListView(_LayerView):
 def _require_plan_writer(request, street_code: str) -> None:
     """Fix plans are written by planners and city administrators, or by district/street staff for their own
     streets; a refusal says why (403)."""
-    scope = scope_for(request.user)
-    require(
-        scope.role in (Role.ADMIN, Role.PLANNER)
-        or (scope.role in (Role.DISTRICT, Role.STREET) and bool(street_code) and scope.covers(street_code)),
-        scope,
-        "无权编辑该整治方案：需规划人员、市级管理员或所在区/街道工作人员 — not allowed to write this fix plan",
-        street=street_code,
-    )
+    services.check_plan_writer(request.user, street_code)
 
 
 def _service_error(exc: services.HotspotsError) -> ApiError:
@@ -207,10 +205,13 @@ def _service_error(exc: services.HotspotsError) -> ApiError:
     return ApiError(exc.code, exc.message, exc.details, status)
 
 
-class FixPlanListView(ListAPIView):
-    """整治方案 Fix plans as GeoJSON (GET, filter by bbox, street, status); POST creates one for a lot."""
+class FixPlanListView(ExportMixin, ListAPIView):
+    """整治方案 Fix plans as GeoJSON (GET, filter by bbox, street, status; `?format=gpkg|fgb|csv|geojson` for every
+    matching plan as one file); POST creates one for a lot."""
 
     serializer_class = FixPlanSerializer
+    export_name = "fix-plans"
+    export_private = True
     pagination_class = LayerPagination
     # Plans are read within the reader's scope (FixPlanQuerySet.visible_to): anonymous callers get 401.
     permission_classes = [IsAuthenticated]
@@ -235,10 +236,9 @@ class FixPlanListView(ListAPIView):
         parcel = Parcel.objects.filter(code=data.validated_data["parcel"]).first()
         if parcel is None:
             raise ApiError("not_found", "没有该地块 no such parcel", {"parcel": data.validated_data["parcel"]}, 404)
-        _require_plan_writer(request, parcel.street_code)
-        try:
+        try:  # the service checks who may write the plan; its ScopeDenied is the API's 403
             plan = services.fix_plan_create(
-                parcel=parcel, kind=data.validated_data["kind"], title=data.validated_data.get("title")
+                parcel=parcel, by=request.user, kind=data.validated_data["kind"], title=data.validated_data.get("title")
             )
         except services.HotspotsError as exc:
             raise _service_error(exc) from exc

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ApiError, FeaturePagination, geojson_renderers, parse_bbox
+from config.export import ExportMixin
 from jurisdictions import engine, selectors
 from jurisdictions.constants import AreaLevel
 from jurisdictions.models import Generation
@@ -116,8 +117,11 @@ def _simplify(value: str | None) -> float | None:
     return metres or None
 
 
-class AreaListView(ConditionalAreaMixin, ListAPIView):
-    """区划列表 Areas of the generation in force as a GeoJSON FeatureCollection."""
+class AreaListView(ExportMixin, ConditionalAreaMixin, ListAPIView):
+    """区划列表 Areas of the generation in force as a GeoJSON FeatureCollection (`?format=gpkg|fgb|csv|geojson`:
+    every matching area as one file)."""
+
+    export_name = "areas"
 
     serializer_class = AreaFeatureSerializer
     pagination_class = AreaPagination

@@ -203,6 +203,7 @@ def analysis_demo(django_db_setup, django_db_blocker):
     from django.core.management import call_command
 
     from complaints.models import JointCase
+    from complaints.permissions import SYSTEM
     from complaints.services import whistle_blow
     from hotspots.models import FixPlan, LotScore
     from hotspots.services import fix_plan_create
@@ -214,7 +215,7 @@ def analysis_demo(django_db_setup, django_db_blocker):
         call_command("hotspots_demo_load", "--if-empty", verbosity=0)
         demo_users_create()
         lot = LotScore.objects.order_by("-run_id", "rank").select_related("parcel").first()
-        plan = fix_plan_create(parcel=lot.parcel, title="浏览器测试整治方案")
+        plan = fix_plan_create(parcel=lot.parcel, by=SYSTEM, title="浏览器测试整治方案")
         dispute = dispute_open(
             by=User.objects.get(username="guangwai"),
             title=BROWSER_DISPUTE_TITLE,

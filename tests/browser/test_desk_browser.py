@@ -98,6 +98,10 @@ def test_street_accepts_notes_progress_and_resolves(open_page, desk_world):
     page.fill("#form-progress textarea[name=note]", "已到现场，安排清运")
     submit(page, "#form-progress")
     assert "办理中" in page.locator("#complaint-status").inner_text()
+    page.fill("#form-progress textarea[name=note]", "清运车辆已到")  # a further progress note
+    submit(page, "#form-progress")
+    assert "办理中" in page.locator("#complaint-status").inner_text()
+    assert "清运车辆已到" in page.locator("#history").inner_text()
     page.fill("#form-resolve textarea[name=note]", "垃圾已清运完毕")
     submit(page, "#form-resolve")
     assert "已办结" in page.locator("#complaint-status").inner_text()
