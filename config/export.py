@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyogrio
 import shapely
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from rest_framework import renderers, serializers
 
@@ -119,7 +120,7 @@ def export_response(queryset, *, fmt: str, name: str, serialize, fields=None) ->
         )
         # The open file outlives its directory: the data is freed when the response closes it.
         handle = open(path, "rb")
-    filename = f"{name}-{dt.date.today():%Y%m%d}.{ext}"
+    filename = f"{name}-{timezone.localdate():%Y%m%d}.{ext}"
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type=media_type)
     response["X-Total-Count"] = str(rows)
     return response

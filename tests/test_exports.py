@@ -18,7 +18,11 @@ from complaints.models import Category, Complaint
 from hotspots.models import AnalysisRun, FixPlan, HotspotCell, LotScore, Parcel
 from jurisdictions.demo import DEMO_API_TOKEN, demo_users_create
 from jurisdictions.models import Area
-from tests.test_ogc_gdal import GDAL, gdal, server  # noqa: F401 - the live server fixture
+from tests import test_ogc_gdal
+from tests.test_ogc_gdal import GDAL, gdal
+
+# The live server GDAL reads from (committed demo data and 25 complaints of 6 May 2025, removed afterwards).
+server = test_ogc_gdal.server
 
 FORMATS = ("gpkg", "fgb", "csv", "geojson")
 EXTENSIONS = {"gpkg": "gpkg", "fgb": "fgb", "csv": "csv", "geojson": "geojson"}
