@@ -3,9 +3,8 @@ from django.contrib.gis import admin
 from .models import Place, PlaceName
 
 
-class PlaceNameInline(admin.TabularInline):
-    model = PlaceName
-    extra = 0
+class ReadOnlyAdmin:
+    """For models a service must write (validation, derived rows, audit): the admin shows, never edits."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -17,21 +16,17 @@ class PlaceNameInline(admin.TabularInline):
         return False
 
 
+class PlaceNameInline(ReadOnlyAdmin, admin.TabularInline):
+    model = PlaceName
+    extra = 0
+
+
 @admin.register(Place)
-class PlaceAdmin(admin.GISModelAdmin):
+class PlaceAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
     list_display = ("name", "kind", "district", "street", "synthetic", "external_id")
     list_filter = ("kind", "district", "synthetic")
     search_fields = ("name", "external_id", "names__name")
     raw_id_fields = ("parent",)
-    inlines = [PlaceNameInline]
-
     # The gazetteer is written by geo.services.gazetteer_load only (names normalised, geocoder index
     # refreshed); the admin is for looking.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    inlines = [PlaceNameInline]
