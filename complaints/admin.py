@@ -3,7 +3,7 @@ Council's notice by calendar_load; editable for corrections). Complaints change 
 
 from django.contrib.gis import admin
 
-from geo.admin import ReadOnlyAdmin
+from geo.admin import MapAdmin
 
 from .models import CalendarDay, CalendarYear, Category, Complaint
 
@@ -29,7 +29,8 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
+class ComplaintAdmin(MapAdmin):
+    map_field = "location"
     # Dispatch, returns and deadlines are kept by complaints.services; the desk (/desk/) is where staff act.
     list_display = ("external_id", "received_at", "category", "status", "street_name", "district_name")
     list_filter = ("status", "channel")

@@ -4,7 +4,7 @@ scopes to edit."""
 
 from django.contrib.gis import admin
 
-from geo.admin import ReadOnlyAdmin
+from geo.admin import MapAdmin, ReadOnlyAdmin
 
 from .models import Area, AuditEntry, Building, Department, Dispute, Generation, Rule, StaffProfile
 
@@ -17,7 +17,7 @@ class GenerationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 @admin.register(Area)
-class AreaAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
+class AreaAdmin(MapAdmin):
     list_display = ("code", "name", "level", "parent", "generation_low", "generation_high", "synthetic")
     list_filter = ("level", "synthetic", "generation_low")
     search_fields = ("code", "name")
@@ -25,14 +25,14 @@ class AreaAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
+class BuildingAdmin(MapAdmin):
     # buildings_import computes every generation's footprint shares.
     list_display = ("code", "name", "address", "synthetic")
     search_fields = ("code", "name", "address")
 
 
 @admin.register(Rule)
-class RuleAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
+class RuleAdmin(MapAdmin):
     # Rules come from rulings every district involved confirmed (jurisdictions.disputes) or POST /api/v1/rules.
     list_display = ("id", "lead_code", "level", "valid_from", "valid_to", "author", "ruling_ref")
     list_filter = ("level",)
@@ -41,7 +41,8 @@ class RuleAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin, admin.GISModelAdmin):
+class DisputeAdmin(MapAdmin):
+    map_field = "point"
     list_display = ("id", "title", "status", "origin", "opened_by", "opened_at")
     list_filter = ("status", "origin")
     search_fields = ("title", "origin_ref")

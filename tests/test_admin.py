@@ -38,6 +38,15 @@ def test_what_a_service_writes_is_read_only(city_admin, model):
     assert city_admin.get(f"/admin/jurisdictions/{model}/add/").status_code == 403
 
 
+def test_geometry_is_drawn_on_a_map_not_printed(city_admin):
+    from jurisdictions.models import Area
+
+    area = Area.objects.filter(level="district").order_by("code").first()
+    page = city_admin.get(f"/admin/jurisdictions/area/{area.pk}/change/").content.decode()
+    assert 'class="shaozi-admin-map"' in page and "vendor/leaflet/leaflet.js" in page
+    assert "MULTIPOLYGON" not in page and "SRID=4326" not in page
+
+
 def test_staff_scopes_are_edited_in_the_admin(city_admin):
     assert city_admin.get("/admin/jurisdictions/staffprofile/add/").status_code == 200
     assert city_admin.get("/admin/jurisdictions/department/add/").status_code == 200
