@@ -116,5 +116,5 @@ def complaint_rate(*, complaint: Complaint, satisfaction: str, by: Any) -> Compl
     complaint.updated_at = timezone.now()
     complaint.full_clean(validate_unique=False)
     complaint.save(update_fields=["satisfaction", "updated_at"])
-    _history(complaint, complaint.status, complaint.status, by, f"满意度 satisfaction: {satisfaction}")
+    _history(complaint, complaint.status, complaint.status, by, f"满意度：{Satisfaction(satisfaction).label}")
     return complaint
