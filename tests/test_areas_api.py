@@ -30,6 +30,15 @@ def test_street_collection_returns_every_unit(client, django_assert_max_num_quer
     assert {f["properties"]["parent"] for f in body["features"]} >= {"110101", "110119"}
 
 
+def test_a_whole_layer_is_served_again_from_the_cache(client, django_assert_max_num_queries):
+    url = "/api/v1/areas?level=district&simplify=50"
+    first = client.get(url)
+    with django_assert_max_num_queries(2):  # the version query only; no simplify, no serialising
+        again = client.get(url)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert again["ETag"] == first["ETag"]
+
+
 def test_simplify_reduces_vertices(client):
     full = client.get(reverse("area-detail", args=["110116"])).content
     simple = client.get(reverse("area-list"), {"level": "district", "simplify": "200", "bbox": "116.6,40.5,116.7,40.6"})

@@ -1,6 +1,7 @@
 import hashlib
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
@@ -96,12 +97,29 @@ class ConditionalAreaMixin:
         etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
         last_modified = int(changed.timestamp()) if changed else None
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-        response = not_modified or answer()
+        response = not_modified or self._answer_cached(request, etag, answer)
         if response.status_code in (200, 304):
             response["ETag"] = etag
             if last_modified is not None:
                 response["Last-Modified"] = http_date(last_modified)
             patch_cache_control(response, public=True, max_age=AREA_MAX_AGE)
+        return response
+
+    def _answer_cached(self, request, etag: str, answer):
+        """Whole-layer answers (no bbox) are kept in the cache under their ETag for AREA_MAX_AGE: simplifying and
+        serialising every district or street again for each caller costs far more than the lookup of the tag.
+        A new version of the areas is a new tag, so nothing stale is served."""
+        if request.query_params.get("bbox"):
+            return answer()
+        key = f"areas-answer:{etag}"
+        hit = cache.get(key)
+        if hit is not None:
+            data, headers = hit
+            return Response(data, headers=headers)
+        response = answer()
+        if isinstance(response, Response) and response.status_code == 200:
+            headers = {name: response[name] for name in ("Link",) if response.has_header(name)}
+            cache.set(key, (response.data, headers), AREA_MAX_AGE)
         return response
 
 
