@@ -7,7 +7,7 @@ district's lowest street code. Street codes start with their district's code, so
 covering street code and its parent district"; a district without streets stands for itself.
 
 This is the geometric step of the verdict only. Rules, building footprints and accuracy circles are decided
-by `selectors.jurisdiction_lookup`; `full_engine_mask` says which points a rule or a building may decide.
+by `jurisdictions.engine`, which uses this index for the geometric step.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.utils import timezone
 from geo.pointindex import PointIndex
 
 from .constants import AreaLevel
-from .models import Area, AreaPiece, Building, Generation, Rule
+from .models import Area, AreaPiece, Generation
 
 # Grid cells of the index (4 bytes each): 4 M cells ≈ 90 m squares over Beijing, ~24 MB in all.
 INDEX_CELLS = 1 << 22
@@ -201,78 +201,27 @@ def resolve_points(*, lon, lat, at: dt.date | None = None, generation: Generatio
 
 
 @dataclass
-class EnginePlaces:
-    """The places where the engine decides before geometry: building footprints (always) and rule areas, grouped
-    by their validity [valid_from, valid_to) so that a rule only counts for rows on a day it is in force."""
+class RulePlaces:
+    """Rule areas grouped by their validity [valid_from, valid_to), so that a rule only counts for rows on a day it
+    is in force (the jurisdiction engine decides those rows by rule, before geometry)."""
 
-    buildings: PointIndex | None
     rules: list[tuple[dt.date, dt.date | None, PointIndex]]
 
-    def mask(self, lon, lat, days=None) -> np.ndarray:
-        """True where a building, or a rule in force on the row's day (`days`: datetime64[D] or date strings, one
-        per row; None: every rule here counts), covers the point (ST_Covers, as the engine)."""
+    def mask(self, lon, lat, days) -> np.ndarray:
+        """True where a rule in force on the row's day (`days`: datetime64[D] or date strings, one per row) covers
+        the point (ST_Covers, as the engine)."""
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         out = np.zeros(len(lon), dtype=bool)
-        if self.buildings is not None:
-            out |= self.buildings.query(lon, lat)[0] >= 0
-        if not self.rules:
-            return out
-        day = None if days is None else np.asarray(days, dtype="datetime64[D]")
+        day = np.asarray(days, dtype="datetime64[D]")
         for valid_from, valid_to, index in self.rules:
-            rows = np.ones(len(lon), dtype=bool)
-            if day is not None:
-                rows = day >= np.datetime64(valid_from, "D")
-                if valid_to is not None:
-                    rows &= day < np.datetime64(valid_to, "D")
-            rows &= ~out
+            rows = ~out & (day >= np.datetime64(valid_from, "D"))
+            if valid_to is not None:
+                rows &= day < np.datetime64(valid_to, "D")
             if rows.any():
                 hit = index.query(lon[rows], lat[rows])[0] >= 0
                 out[np.flatnonzero(rows)[hit]] = True
         return out
-
-
-def engine_places(*, at: dt.date | None = None, any_date: bool = False) -> EnginePlaces | None:
-    """The building footprints and the rule areas in force on `at` (today by default), or ever (`any_date`);
-    None when there are none. Over many days, `mask(days=…)` counts a rule only for rows on a day it is in force."""
-    if any_date:
-        rules = Rule.objects.all()
-    else:
-        rules = Rule.objects.valid_on(at or timezone.localdate())
-    buildings = [bytes(w) for w in Building.objects.annotate(wkb=AsWKB("geom")).values_list("wkb", flat=True)]
-    periods: dict[tuple, list[bytes]] = {}
-    for valid_from, valid_to, wkb in (
-        rules.filter(geom__isnull=False).annotate(wkb=AsWKB("geom")).values_list("valid_from", "valid_to", "wkb")
-    ):
-        periods.setdefault((valid_from, valid_to), []).append(bytes(wkb))
-    if not buildings and not periods:
-        return None
-
-    def index(blobs: list[bytes]) -> PointIndex:
-        return PointIndex(shapely.from_wkb(blobs), np.zeros(len(blobs), np.int64), cells=1 << 16)
-
-    return EnginePlaces(
-        buildings=index(buildings) if buildings else None,
-        rules=[(start, end, index(blobs)) for (start, end), blobs in sorted(periods.items(), key=str)],
-    )
-
-
-def full_engine_mask(*, lon, lat, at: dt.date | None = None, any_date: bool = False) -> np.ndarray:
-    """True where a jurisdiction rule or a building footprint covers the point (ST_Covers, as the engine).
-
-    Those points are decided by rule or building before geometry, so callers send them through
-    `selectors.jurisdiction_lookup`; every other point's verdict is the geometric one. Rules count when valid on
-    `at` (today by default), or on any day with `any_date`.
-    """
-    return places_mask(engine_places(at=at, any_date=any_date), lon=lon, lat=lat)
-
-
-def places_mask(places: EnginePlaces | None, *, lon, lat, days=None) -> np.ndarray:
-    """True where one of `places` (from `engine_places`; None: there are none) covers the point, counting a rule
-    only on the rows whose day (`days`) it is in force — for a long run that builds the places once."""
-    if places is None:
-        return np.zeros(len(np.asarray(lon)), dtype=bool)
-    return places.mask(lon, lat, days)
 
 
 # Boundary lines are cut into runs of this many vertices so the tree's boxes stay small.

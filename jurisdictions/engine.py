@@ -49,7 +49,7 @@ class EngineState:
 
     version: int
     generations: list[Generation]
-    rules: bulk.EnginePlaces
+    rules: bulk.RulePlaces
     buildings: list[Building]
     building_index: PointIndex | None
     _indexes: dict[int, bulk.BoundaryIndex] = field(default_factory=dict)
@@ -140,8 +140,7 @@ def _build(version: int) -> EngineState:
         geom = rule.geom if rule.geom is not None else (rule.building.geom if rule.building_id else None)
         if geom is not None:
             periods.setdefault((rule.valid_from, rule.valid_to), []).append(shapely.from_wkb(bytes(geom.wkb)))
-    rules = bulk.EnginePlaces(
-        buildings=None,
+    rules = bulk.RulePlaces(
         rules=[
             (start, end, PointIndex(geoms, np.zeros(len(geoms), np.int64), cells=1 << 16))
             for (start, end), geoms in sorted(periods.items(), key=str)

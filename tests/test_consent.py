@@ -11,12 +11,12 @@ import datetime as dt
 import numpy as np
 import pytest
 from django.contrib.auth.models import User
-from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from jurisdictions import bulk
+from jurisdictions import engine
 from jurisdictions.demo import demo_users_create
 from jurisdictions.models import Area, Dispute, Rule
 from jurisdictions.services import rule_create
@@ -231,9 +231,10 @@ def test_only_rules_in_force_on_a_rows_day_send_it_to_the_full_engine(spots):
         reason="一个月的规则",
         author="test",
     )
-    places = bulk.engine_places(any_date=True)
     xs, ys = np.array([lon, lon, lon]), np.array([lat, lat, lat])
-    days = np.array(["2024-12-31", "2025-01-15", "2025-02-01"])
-    assert places.mask(xs, ys, days).tolist() == [False, True, False]
-    assert places.mask(xs, ys).tolist() == [True, True, True]
-    assert bulk.places_mask(bulk.engine_places(at=dt.date(2025, 3, 1)), lon=xs, lat=ys).tolist() == [False] * 3
+    days = np.array(["2024-12-31", "2025-01-15", "2025-02-01"], dtype="datetime64[D]")
+    how = engine.resolve(xs, ys, at=days).how
+    assert (how == engine.RULE).tolist() == [False, True, False]
+    # The engine's verdict on the rule's day is the rule's; the day after it ended, geometry's.
+    assert engine.lookup(point=Point(lon, lat, srid=4326), at=dt.date(2025, 1, 15)).method == "rule"
+    assert engine.lookup(point=Point(lon, lat, srid=4326), at=dt.date(2025, 2, 1)).method != "rule"
