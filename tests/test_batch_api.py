@@ -163,3 +163,13 @@ def test_row_limit_is_enforced_and_documented(db, client, monkeypatch):
     operation = schema["paths"]["/api/v1/jurisdiction/batch"]["post"]
     assert "1,000,000 rows" in operation["description"]
     assert set(operation["requestBody"]["content"]) >= {"application/geo+json", "text/csv"}
+
+
+def test_rows_far_from_every_area_are_the_single_lookups_outside_verdict(db, client):
+    body = "lon,lat\n100.0,20.0\n116.39,39.91\n"
+    rows = _rows(_post(client, body, "text/csv"))
+    far = selectors.jurisdiction_lookup(point=Point(100.0, 20.0, srid=4326)).as_dict()
+    assert (rows[0]["method"], rows[0]["district"], rows[0]["street"], rows[0]["lead"]) == ("outside", None, None, None)
+    assert (rows[0]["needs_review"], rows[0]["on_boundary"]) == (far["needs_review"], far["on_boundary"])
+    assert rows[0]["generation"] == far["generation"]["name"]
+    assert rows[1]["method"] == "point"

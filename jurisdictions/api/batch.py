@@ -452,7 +452,9 @@ def _resolve(rows: _Rows, *, default_crs: str, at) -> _Result:
             "too many rows need the full engine; send them in smaller batches",
             {"rows": slow, "max": MAX_FULL_ENGINE_ROWS},
         )
-    for k in np.flatnonzero(result.resolution.needs_full).tolist():
+    # Rows far from every area are answered from the arrays, like rows well inside a street; the rest in full.
+    full = result.resolution.needs_full & (result.resolution.how != engine.AWAY)
+    for k in np.flatnonzero(full).tolist():
         result.verdicts[int(rows_good[k])] = result.resolution.verdict(k).as_dict()
     return result
 
@@ -466,8 +468,9 @@ def _row_dicts(result: _Result):
         district_code, district_name = res.district_code.tolist(), res.district_name.tolist()
         street_code, street_name = res.street_code.tolist(), res.street_name.tolist()
         names = [g.name if g is not None else None for g in res.generation]
+        how = res.how.tolist()
     else:
-        district_code = district_name = street_code = street_name = names = []
+        district_code = district_name = street_code = street_name = names = how = []
     position = result.position.tolist()
     lon, lat = result.lon.tolist(), result.lat.tolist()
     for i in range(result.n):
@@ -492,8 +495,22 @@ def _row_dicts(result: _Result):
             )
             yield row
             continue
-        # Well inside one street (or a street-less district): the geometric answer is the verdict.
         k = position[i]
+        if how[k] == engine.AWAY:  # far from every area: the engine's "outside" verdict
+            row.update(
+                point=[round(lon[i], 8), round(lat[i], 8)],
+                method="outside",
+                district=None,
+                street=None,
+                lead=None,
+                co_handlers=[],
+                on_boundary=False,
+                needs_review=True,
+                generation=names[k],
+            )
+            yield row
+            continue
+        # Well inside one street (or a street-less district): the geometric answer is the verdict.
         district = {"code": district_code[k], "name": district_name[k]} if district_code[k] else None
         street = {"code": street_code[k], "name": street_name[k]} if street_code[k] else None
         lead = {**street, "level": "street"} if street else {**district, "level": "district"}
