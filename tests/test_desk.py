@@ -476,3 +476,33 @@ def test_anonymous_desk_posts_go_to_the_login_page_and_write_nothing(users):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), name
     after = (StatusChange.objects.count(), Dispute.objects.count(), JointCase.objects.count(), FixPlan.objects.count())
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        (None, 401),
+        ("planner", 200),
+        ("admin", 200),
+        ("guangwai", 200),
+        ("xicheng", 200),
+        ("taipingqiao", 403),
+        ("fengtai", 403),
+        ("haidian", 403),
+        ("xicheng_cgw", 403),
+    ],
+)
+def test_who_may_move_a_fix_plan_is_its_streets_staff_and_the_city(lot, users, username, expected):
+    from rest_framework.test import APIClient
+
+    from hotspots import services as hotspot_services
+
+    plan = hotspot_services.fix_plan_create(parcel=lot, by=SYSTEM)
+    before = plan.status
+    client = APIClient()
+    if username:
+        client.force_authenticate(users[username])
+    response = client.post(f"/api/v1/fix-plans/{plan.pk}/status", {"status": "approved"}, format="json")
+    assert response.status_code == expected, response.content[:300]
+    plan.refresh_from_db()
+    assert (plan.status != before) == (expected == 200)
