@@ -58,6 +58,6 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
 db-stop:
-	@if [ -f .pgdata/PG_VERSION ]; then \
-	  if [ "$$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D .pgdata stop; \
-	  else /usr/lib/postgresql/15/bin/pg_ctl -D .pgdata stop; fi; fi
+	@data="$$(cat .pgdata-path 2>/dev/null || echo .pgdata)"; if [ -f "$$data/PG_VERSION" ]; then \
+	  if [ "$$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$$data" stop; \
+	  else /usr/lib/postgresql/15/bin/pg_ctl -D "$$data" stop; fi; fi

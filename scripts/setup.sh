@@ -77,6 +77,14 @@ as_pg() {
 }
 [ "$(id -u)" -eq 0 ] || PG_USER="$(id -un)"
 
+# A checkout under a private folder (mktemp -d is 0700) cannot be entered by the cluster's user: keep the cluster
+# in a folder of the project's own under /var/tmp then, named after the checkout, and note where for `make db-stop`.
+if [ -z "${SHAOZI_PG_DATA:-}" ] && [ "$(id -u)" -eq 0 ] && ! runuser -u "$PG_USER" -- test -x "$ROOT" 2>/dev/null; then
+  PG_DATA="/var/tmp/shaozi-pgdata-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+  say "user $PG_USER cannot enter $ROOT; the cluster lives in $PG_DATA"
+fi
+echo "$PG_DATA" > "$ROOT/.pgdata-path"
+
 if [ ! -f "$PG_DATA/PG_VERSION" ]; then
   say "creating PostgreSQL cluster in ${PG_DATA#$ROOT/} (user $PG_USER, port $PG_PORT)"
   mkdir -p "$PG_DATA"
