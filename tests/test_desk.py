@@ -506,3 +506,65 @@ def test_who_may_move_a_fix_plan_is_its_streets_staff_and_the_city(lot, users, u
     assert response.status_code == expected, response.content[:300]
     plan.refresh_from_db()
     assert (plan.status != before) == (expected == 200)
+
+
+# --- what a desk write reaches: the right person inside the case, the area, the ruling -------------------------
+
+
+def test_a_task_is_marked_done_by_its_assignee_not_by_another_party(case):
+    street = client_for("guangwai")
+    post(street, reverse("desk-case-task", args=[case.pk]), {"text": "清运", "assignee": TAIPINGQIAO})
+    task = case.tasks.get()
+    url = reverse("desk-case-task-done", args=[case.pk, task.pk])
+    for username in ["xicheng_cgw", "xueyuanlu", "haidian"]:  # a summoned department, then two outsiders
+        assert post(client_for(username), url).status_code == 403, username
+        task.refresh_from_db()
+        assert not task.done
+    assert post(client_for("taipingqiao"), url).status_code == 302
+    task.refresh_from_db()
+    assert task.done and task.done_by_label == "taipingqiao"
+
+
+def test_a_whistle_may_not_name_another_area_as_lead(users):
+    data = {"title": "越界吹哨", "leads": [TAIPINGQIAO], "summon": ["110102.city_management"]}
+    assert post(client_for("guangwai"), reverse("desk-whistle"), data).status_code == 403
+    data["leads"] = ["110108"]  # 海淀区, from a 西城 district account
+    assert post(client_for("xicheng"), reverse("desk-whistle"), data).status_code == 403
+    assert not JointCase.objects.exists()
+
+
+def test_only_a_party_district_confirms_a_proposed_ruling(dispute, users):
+    dispute_rule(dispute=dispute, by=users["xicheng"], lead_code=GUANGWAI, co_handler_codes=[TAIPINGQIAO], reason="甲")
+    ruling = Ruling.objects.get()
+    url = reverse("desk-dispute-ruling", args=[dispute.pk])
+    for username in ["haidian", "guangwai", "taipingqiao", "xicheng_cgw", "planner"]:
+        response = post(client_for(username), url, {"confirm": ruling.pk, "reason": "越权确认"})
+        assert response.status_code == 403, username
+    ruling.refresh_from_db()
+    dispute.refresh_from_db()
+    assert ruling.status == "proposed" and dispute.status != "ruled" and not ruling.rule_id
+    assert not RulingConfirmation.objects.filter(reason="越权确认").exists()
+
+
+def test_the_handling_street_may_not_record_the_hotlines_call_back(complaint):
+    street = client_for("guangwai")
+    post(street, reverse("desk-complaint-move", args=[complaint.pk, "accepted"]))
+    post(street, reverse("desk-complaint-move", args=[complaint.pk, "resolved"]), {"note": "已清理"})
+    complaint.refresh_from_db()
+    assert complaint.status == "resolved"
+    before = snapshot(complaint)
+    url = reverse("desk-complaint-callback", args=[complaint.pk])
+    response = post(street, url, {"resolved": "yes", "satisfaction": "satisfied"})
+    assert response.status_code == 403
+    assert snapshot(complaint) == before and complaint.satisfaction == ""
+    assert post(client_for("admin"), url, {"resolved": "yes", "satisfaction": "satisfied"}).status_code == 302
+    complaint.refresh_from_db()
+    assert complaint.status == "closed" and complaint.satisfaction == "satisfied"
+
+
+def test_a_dispute_by_point_needs_a_stake_in_that_ground(users):
+    far = {"title": "别处的点", "lon": "116.3500", "lat": "39.9950"}  # 海淀 学院路 area, far from 广外
+    assert post(client_for("guangwai"), reverse("desk-dispute-new"), far).status_code == 403
+    assert not Dispute.objects.exists()
+    response = post(client_for("xueyuanlu"), reverse("desk-dispute-new"), far)
+    assert response.status_code == 302 and Dispute.objects.count() == 1
