@@ -10,9 +10,9 @@ from .models import CalendarDay, CalendarYear, Category, Complaint
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "level", "parent", "department_role", "urgency", "active")
+    list_display = ("code", "name", "name_en", "level", "parent", "department_role", "urgency", "active")
     list_filter = ("level", "urgency", "active")
-    search_fields = ("code", "name", "keywords")
+    search_fields = ("code", "name", "name_en", "keywords")
     raw_id_fields = ("parent",)
 
 

@@ -39,6 +39,7 @@ class Category(models.Model):
 
     code = models.CharField(max_length=20, unique=True, help_text="01, 0101, 010101 …")
     name = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100, blank=True, help_text="English name; blank falls back to name")
     level = models.PositiveSmallIntegerField(choices=[(1, "大类"), (2, "中类"), (3, "小类")])
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     department_role = models.CharField(max_length=40, blank=True, help_text="Department.role that owns it")
@@ -55,6 +56,12 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def label(self, lang: str = "zh") -> str:
+        """The name in `lang` ("en" or "zh"): the English name when asked for and present, else the Chinese."""
+        if lang.lower().startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
 
     @property
     def path(self) -> str:

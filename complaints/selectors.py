@@ -205,6 +205,7 @@ def category_tree() -> list[dict]:
         c.pk: {
             "code": c.code,
             "name": c.name,
+            "name_en": c.name_en,
             "level": c.level,
             **({"department_role": c.department_role, "urgency": c.urgency} if c.level == 3 else {"children": []}),
         }

@@ -31,7 +31,9 @@ COMPRESSED_TYPES = (
 CORS_REQUEST_HEADERS = "Accept, Accept-Language, If-None-Match, If-Modified-Since"
 # Response headers such a reader may see: paging links, validators, the CRS of OGC items, the error's retry time,
 # an export's row count and file name.
-CORS_EXPOSED_HEADERS = "Link, ETag, Last-Modified, Content-Crs, Retry-After, X-Total-Count, Content-Disposition"
+CORS_EXPOSED_HEADERS = (
+    "Link, ETag, Last-Modified, Content-Crs, Retry-After, X-Total-Count, Content-Disposition, Deprecation, Sunset"
+)
 CORS_MAX_AGE = "86400"
 
 

@@ -630,15 +630,32 @@ def may_whistle_for_plan(user, plan: FixPlan) -> bool:
     )
 
 
-@desk_action
+@login_required
 def fix_plan_new(request: HttpRequest) -> HttpResponse:
-    """制定整治方案 A fix plan for an idle lot (planners, the city admin, district/street staff for their streets:
-    the service decides)."""
+    """制定整治方案 GET: the form for the lot of `?parcel=<code>` (the planner map's lot popup links here), to a
+    user who may plan for its street; POST: the plan (planners, the city admin, district/street staff for their
+    streets: the service decides), then its page."""
+    if request.method == "POST":
+        return _fix_plan_create(request)
+    parcel = Parcel.objects.filter(code=(request.GET.get("parcel") or "").strip()).first()
+    if parcel is None:
+        raise Http404("没有该地块 no such parcel")
+    try:
+        hotspot_services.check_plan_writer(request.user, parcel.street_code)
+    except ScopeDenied as exc:
+        return _denied(request, exc)
+    kinds = [(value, *str(label).split(" ", 1)) for value, label in FixKind.choices]
+    return render(request, "maps/fix_plan_new.html", {"parcel": parcel, "kinds": kinds})
+
+
+@desk_action
+def _fix_plan_create(request: HttpRequest) -> HttpResponse:
     parcel = Parcel.objects.filter(code=(request.POST.get("parcel") or "").strip()).first()
     if parcel is None:
         raise Http404("没有该地块 no such parcel")
     kind = request.POST.get("kind") or FixKind.COMMUNITY_SPORTS_PARK
-    plan = hotspot_services.fix_plan_create(parcel=parcel, by=request.user, kind=kind)
+    title = (request.POST.get("title") or "").strip() or None
+    plan = hotspot_services.fix_plan_create(parcel=parcel, by=request.user, kind=kind, title=title)
     messages.success(request, "已制定整治方案 fix plan made")
     return redirect("fix-plan-page", pk=plan.pk)
 

@@ -78,6 +78,9 @@ class MapLayer:
     api: str | None = None  # a GeoJSON URL with the same features (for download)
     note_zh: str = ""
     note_en: str = ""
+    # The note for a logged-in user, where the note above speaks to anonymous users ("shown after login …").
+    note_user_zh: str = ""
+    note_user_en: str = ""
     run_layer: str | None = None  # an analysis layer: its run's period is stated with the legend (/map/runs)
 
 
@@ -193,8 +196,8 @@ def analysis_layers() -> list[MapLayer]:
     return [
         MapLayer(
             id="hotspots",
-            title_zh="Gi* 热点（最新分析）",
-            title_en="Gi* hot spots (latest run)",
+            title_zh="Gi* 热点",
+            title_en="Gi* hot spots",
             tile_layer="hotspots",
             style=_cell_style("#ef8a62"),
             style_by="bin",
@@ -219,8 +222,8 @@ def analysis_layers() -> list[MapLayer]:
         ),
         MapLayer(
             id="emerging",
-            title_zh="新兴热点（最新分析）",
-            title_en="Emerging hot spots (latest run)",
+            title_zh="新兴热点",
+            title_en="Emerging hot spots",
             tile_layer="emerging",
             style=_cell_style("#cb181d"),
             style_by="pattern",
@@ -299,6 +302,8 @@ def analysis_layers() -> list[MapLayer]:
             needs_login=True,
             note_zh="登录后显示你辖区内的整治方案",
             note_en="shown after login, fix plans in your scope",
+            note_user_zh="你辖区内的整治方案",
+            note_user_en="fix plans in your scope",
             popup_title="title",
             popup=(
                 PopupRow("status", "状态", "status", labels={k: list(v) for k, v in status_labels.items()}),
@@ -515,6 +520,8 @@ def point_layers() -> list[MapLayer]:
             needs_login=True,
             note_zh="登录后显示你辖区内的争议",
             note_en="shown after login, disputes in your scope",
+            note_user_zh="你辖区内的争议",
+            note_user_en="disputes in your scope",
             popup_title="title",
             popup=(
                 PopupRow("status", "状态", "status", labels=dispute_status),
@@ -545,6 +552,8 @@ def point_layers() -> list[MapLayer]:
             needs_login=True,
             note_zh="登录后显示你参与的进行中案件；画在关联诉求处，无关联诉求则在牵头街道",
             note_en="after login, open cases you take part in; drawn at linked complaints, else in the lead areas",
+            note_user_zh="你参与的进行中案件；画在关联诉求处，无关联诉求则在牵头街道",
+            note_user_en="open cases you take part in; drawn at linked complaints, else in the lead areas",
             popup_title="title",
             popup=(
                 PopupRow("leads", "牵头单位", "leads"),
@@ -605,10 +614,19 @@ def _filter_specs(layers: list[MapLayer]) -> list[dict]:
     return list(specs.values())
 
 
-def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool = False) -> dict:
+def frame_config(
+    *,
+    centre: tuple[float, float],
+    zoom: int,
+    authenticated: bool = False,
+    plan_areas: list[str] | None = None,
+) -> dict:
     """Everything planner.js needs: layers, filters, basemap, system and URLs (no database access).
 
-    `authenticated`: whether layers that need a login (disputes) may be fetched for this user."""
+    `authenticated`: whether layers that need a login (disputes) may be fetched for this user, and which wording
+    their legend notes use. `plan_areas`: the area codes (prefixes; "" for the whole city) whose idle lots this user
+    may make a fix plan for — the popup of such a lot offers 制定整治方案; None or [] offers it nowhere (the desk's
+    service decides again when the form is sent)."""
     layers = map_layers()
     shaozi = settings.SHAOZI
     system = map_system()
@@ -623,7 +641,12 @@ def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool 
     for layer in layers:
         data = asdict(layer)
         data["title"] = {"zh": layer.title_zh, "en": layer.title_en}
-        data["note"] = {"zh": layer.note_zh, "en": layer.note_en}
+        data["note"] = (
+            {"zh": layer.note_user_zh, "en": layer.note_user_en}
+            if authenticated and layer.note_user_zh
+            else {"zh": layer.note_zh, "en": layer.note_en}
+        )
+        data["runs"] = []  # the run picker's choices, filled in the browser from /map/runs
         data["legend"] = [{"label": {"zh": r.label_zh, "en": r.label_en}, "style": r.style} for r in layer.legend]
         data["popup"] = [
             {
@@ -665,6 +688,7 @@ def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool 
             "login": settings.LOGIN_URL,
             "geocode": reverse("geocode"),
             "runs": reverse("map-runs"),
+            "fixPlanNew": reverse("desk-fix-plan-new"),
             "assessment": reverse("assessment"),
             "categories": reverse("complaint-categories"),
             "charts": {
@@ -674,4 +698,5 @@ def frame_config(*, centre: tuple[float, float], zoom: int, authenticated: bool 
             },
         },
         "authenticated": authenticated,
+        "planAreas": list(plan_areas or []),
     }

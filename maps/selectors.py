@@ -18,7 +18,7 @@ from complaints.models import Category, Complaint
 from geo import coords
 from hotspots import selectors as hotspot_selectors
 from hotspots.constants import Layer
-from hotspots.models import EmergingCell, FixPlan
+from hotspots.models import AnalysisRun, EmergingCell, FixPlan
 from jurisdictions import selectors as jurisdiction_selectors
 from jurisdictions.disputes import ruling_choices, ruling_missing_confirmations
 from jurisdictions.models import Area, AuditEntry, Building, Dispute, Rule
@@ -457,3 +457,21 @@ def joint_case_features(*, user, status: str | None = "open") -> dict:
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def analysis_run_choices(*, limit: int = 24) -> dict[str, list[dict]]:
+    """分析批次 The finished all-category runs of each analysis layer, oldest to newest (the last is the one the
+    map draws by default), at most `limit` of the newest: the planner map's run picker."""
+    choices: dict[str, list[dict]] = {}
+    for layer in Layer.values:
+        runs = list(AnalysisRun.objects.of_layer(layer).finished().for_category("").latest_first()[:limit])
+        choices[layer] = [
+            {
+                "run": run.pk,
+                "period_start": run.period_start.isoformat(),
+                "period_end": run.period_end.isoformat(),
+                "step": (run.params or {}).get("step", "week"),  # emerging runs: the time step of the z-series
+            }
+            for run in reversed(runs)
+        ]
+    return choices

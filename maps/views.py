@@ -13,11 +13,12 @@ from django.utils.cache import patch_vary_headers
 from rest_framework.exceptions import AuthenticationFailed
 
 from complaints.constants import JointCaseStatus
+from config.api import ApiError, parse_bbox
 from config.throttling import throttled
 from hotspots import selectors as hotspot_selectors
 from hotspots.constants import Layer as AnalysisLayer
 from jurisdictions import selectors as jurisdiction_selectors
-from jurisdictions.constants import AreaLevel
+from jurisdictions.constants import AreaLevel, Role
 from jurisdictions.permissions import scope_for
 
 from . import selectors, tiles
@@ -49,7 +50,12 @@ def planner_map(request: HttpRequest) -> HttpResponse:
         prefer_canvas=False,
     )
     PlannerFrame(
-        frame_config(centre=BEIJING_CENTRE, zoom=BEIJING_ZOOM, authenticated=request.user.is_authenticated)
+        frame_config(
+            centre=BEIJING_CENTRE,
+            zoom=BEIJING_ZOOM,
+            authenticated=request.user.is_authenticated,
+            plan_areas=_plan_areas(request),
+        )
     ).add_to(fmap)
     root = fmap.get_root()
     # An empty icon: browsers would otherwise ask for /favicon.ico (a 404 in the console).
@@ -59,6 +65,19 @@ def planner_map(request: HttpRequest) -> HttpResponse:
     root.html.add_child(Element(render_to_string("maps/planner_header.html", context, request=request)))
     html = root.render()
     return HttpResponse(html.replace("<html>", '<html lang="zh-Hans">', 1), content_type="text/html; charset=utf-8")
+
+
+def _plan_areas(request: HttpRequest) -> list[str]:
+    """Where the user may make fix plans (as `hotspots.services.may_write_plan` rules): "" for the whole city
+    (planners, the city admin), their district's or street's code for district/street staff, else nowhere."""
+    if not request.user.is_authenticated:
+        return []
+    scope = scope_for(request.user)
+    if scope.city_wide:
+        return [""]
+    if scope.role in (Role.DISTRICT, Role.STREET):
+        return [code for code in (scope.district_code or scope.street_code,) if code]
+    return []
 
 
 def map_labels(request: HttpRequest) -> JsonResponse:
@@ -225,17 +244,11 @@ def _chart_filters(request: HttpRequest, chart: str) -> dict:
 
 
 def _parse_bbox(text: str) -> Polygon:
+    """The API's one bbox parser (config/api.py, docs/api.md), its error as the map's."""
     try:
-        west, south, east, north = (float(v) for v in text.split(","))
-    except ValueError:
-        raise tiles.TileError(
-            "invalid_bbox", "bbox 须为 west,south,east,north bbox must be west,south,east,north", {"bbox": text}
-        ) from None
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise tiles.TileError("invalid_bbox", "bbox 范围无效 bbox is out of range", {"bbox": text})
-    polygon = Polygon.from_bbox((west, south, east, north))
-    polygon.srid = 4326
-    return polygon
+        return parse_bbox(text)
+    except ApiError as exc:
+        raise tiles.TileError(exc.error_code, exc.message, exc.details) from None
 
 
 def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
@@ -321,7 +334,8 @@ def chart_cell(request: HttpRequest) -> JsonResponse:
 
 
 def map_runs(request: HttpRequest) -> JsonResponse:
-    """分析批次 The latest finished run of each analysis layer and the period it analysed, for the map's legends."""
+    """分析批次 The latest finished run of each analysis layer and the period it analysed, for the map's legends;
+    `choices`: each layer's finished all-category runs, oldest to newest, for the map's run picker."""
     runs = {}
     for layer in AnalysisLayer.values:
         run = hotspot_selectors.run_get(layer=layer)
@@ -336,7 +350,7 @@ def map_runs(request: HttpRequest) -> JsonResponse:
                 "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             }
         )
-    return _json({"runs": runs})
+    return _json({"runs": runs, "choices": selectors.analysis_run_choices()})
 
 
 def map_joint_cases(request: HttpRequest) -> JsonResponse:

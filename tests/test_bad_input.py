@@ -148,7 +148,7 @@ CASES = {
         lambda: complaint_json().replace('"category"', '"reporter": ' + nested(limit("JSON_DEPTH")) + ', "category"'),
         code="json_too_deep",
     ),
-    "complaints-received-from-feb-30": Case("GET", "/api/v1/complaints?received_from=2025-02-30", code="invalid_time"),
+    "complaints-received-from-feb-30": Case("GET", "/api/v1/complaints?received_from=2025-02-30", code="invalid_date"),
     "complaints-received-to-year-1": Case("GET", "/api/v1/complaints?received_to=0001-01-01", code="date_out_of_range"),
     "intake-received-at-year-1": Case(
         "POST",

@@ -140,14 +140,14 @@ def test_list_is_a_paginated_feature_collection_with_filters(api, django_assert_
     assert ids(f"street={LUGU}") == {"L-1", "L-2"}
     assert ids("district=110107") == {"L-1", "L-2", "L-3"}
     assert ids("category=03") == {"L-2"} and ids("category=020101") == {"L-1"}
-    assert ids("received_from=2025-07-01&received_to=2025-07-31") == {"L-2"}
+    assert ids("from=2025-07-01&to=2025-07-31") == {"L-2"}
     x, y = bbs
     assert ids(f"bbox={x - 0.001},{y - 0.001},{x + 0.001},{y + 0.001}") == {"L-3"}
     assert ids("status=dispatched") == {"L-1", "L-2", "L-3"} and ids("status=closed") == set()
     assert ids("overdue=true") == {"L-1", "L-2", "L-3"} and ids("overdue=false") == set()
     assert_error(api.get("/api/v1/complaints?bbox=1,2,3"), 400, "invalid_bbox")
     assert_error(api.get("/api/v1/complaints?status=lost"), 400, "invalid_status")
-    assert_error(api.get("/api/v1/complaints?received_from=yesterday"), 400, "invalid_time")
+    assert_error(api.get("/api/v1/complaints?received_from=yesterday"), 400, "invalid_date")
 
 
 @pytest.mark.django_db

@@ -191,7 +191,7 @@ def test_a_street_user_exports_only_their_scope(users, fmt, tmp_path):
     guangwai = street("广安门外街道", "110102")
     mine = complaint_at(guangwai, "mine")
     theirs = complaint_at(street("太平桥街道", "110106"), "theirs")
-    query = "received_from=2025-05-06&received_to=2025-05-06"
+    query = "from=2025-05-06&to=2025-05-06"
     client = logged_in(users["guangwai"])
     listed = client.get(f"/api/v1/complaints?{query}&page_size=1").json()
     response = client.get(f"/api/v1/complaints?{query}&format={fmt}")
@@ -213,7 +213,7 @@ def test_complaint_export_keeps_the_filters_and_writes_times(users, tmp_path):
     guangwai = street("广安门外街道", "110102")
     mine = complaint_at(guangwai, "times")
     token = Client(HTTP_AUTHORIZATION=f"Token {DEMO_API_TOKEN}")
-    query = f"street={guangwai.code}&received_from=2025-05-06&received_to=2025-05-06&status=dispatched"
+    query = f"street={guangwai.code}&from=2025-05-06&to=2025-05-06&status=dispatched"
     frame = read_back(token.get(f"/api/v1/complaints?{query}&format=gpkg"), "gpkg", tmp_path)
     assert len(frame) == token.get(f"/api/v1/complaints?{query}").json()["count"]
     row = frame[frame["id"].astype(int) == mine.pk].iloc[0]
@@ -302,7 +302,7 @@ def test_gdal_reads_exports_over_http(server, django_db_blocker):
     assert areas.returncode == 0, areas.stderr
     assert f"Feature Count: {streets}" in areas.stdout and "Geometry: Multi Polygon" in areas.stdout
     token = f"Authorization: Token {DEMO_API_TOKEN}"
-    url = f"/vsicurl_streaming/{server}/api/v1/complaints?received_from=2025-05-06&received_to=2025-05-06&format=fgb"
+    url = f"/vsicurl_streaming/{server}/api/v1/complaints?from=2025-05-06&to=2025-05-06&format=fgb"
     complaints = gdal("ogrinfo", "-ro", "-so", "-al", url, headers=token)
     assert complaints.returncode == 0, complaints.stderr
     assert f"Feature Count: {received}" in complaints.stdout and "received_at: DateTime" in complaints.stdout

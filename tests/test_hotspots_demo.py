@@ -103,7 +103,7 @@ def test_fix_plan_api_and_worklist(demo, client):
     assert created.status_code == 201
     plan = created.json()
     assert plan["properties"]["street_name"] == "学院路街道"
-    assert client.get(f"/api/v1/fix-plans/{plan['id']}?download=1")["Content-Disposition"].endswith('.geojson"')
+    assert client.get(f"/api/v1/fix-plans/{plan['id']}?download=true")["Content-Disposition"].endswith('.geojson"')
     moved = client.post(
         f"/api/v1/fix-plans/{plan['id']}/status", {"status": "proposed"}, content_type="application/json"
     )

@@ -96,7 +96,7 @@ def test_bad_coordinates_are_400_with_the_error_shape(client, db, params, field)
     response = _lookup(client, **params)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == "invalid_coordinates"
+    assert error["code"] == ("invalid_crs" if field == "crs" else "invalid_coordinates")  # crs: docs/api.md
     assert field in error["details"]
     assert error["message"]
 

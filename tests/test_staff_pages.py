@@ -243,4 +243,4 @@ def test_fix_plan_page_summarises_many_complaints(users):
     assert '垃圾堆放</td><td class="num">292' in by_category and '道路破损</td><td class="num">146' in by_category
     by_month = page.split('id="plan-by-month"', 1)[1].split("</table>", 1)[0]
     assert "<th>2024</th>" in by_month and "<th>2026</th>" in by_month
-    assert "?download=1" in page  # the full list
+    assert "?download=true" in page  # the full list

@@ -67,7 +67,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    department = serializers.CharField(source="department.code", default=None, read_only=True)
+    department = serializers.CharField(source="department.code", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Assignment
@@ -322,7 +322,21 @@ class JointCaseDetailSerializer(JointCaseSerializer):
             "linked",
         )
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "name": {"type": "string"},
+                    "deadline_at": {"type": "string", "format": "date-time", "nullable": True},
+                    "overdue": {"type": "boolean"},
+                },
+            },
+        }
+    )
     def get_not_checked_in(self, case) -> list[dict]:
         return selectors.joint_case_missing(case)
 

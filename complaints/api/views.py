@@ -7,12 +7,10 @@ Writes call services with the user as `by`; the services check the user's scope 
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
@@ -24,11 +22,11 @@ from rest_framework.views import APIView
 
 from complaints import bulk, permissions, selectors, services
 from complaints.constants import JointCaseStatus, Status
-from complaints.deadlines import LOCAL_TZ
 from complaints.models import JointTask, ReturnRequest
-from config.api import ApiError, FeaturePagination, JSONParser, parse_bbox
+from config import params
+from config.api import ApiError, FeaturePagination, JSONParser
 from config.export import ExportMixin
-from config.limits import date_problem, limit
+from config.limits import limit
 from jurisdictions.constants import Role
 from jurisdictions.permissions import require, scope_for
 
@@ -65,34 +63,6 @@ def _user(request):
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def parse_time(value: str | None, name: str, *, end: bool = False) -> dt.datetime | None:
-    """An ISO date or date-time (Beijing time when no offset); a bare date as `end` means the next midnight."""
-    if not value:
-        return None
-    invalid = ApiError(
-        "invalid_time", f"{name} 须为 ISO 8601 日期或时间 must be an ISO 8601 date or time", {name: value}
-    )
-    try:
-        # A bare date first: parse_datetime also reads "2025-05-06" (as its midnight), which would make `end` miss
-        # that day.
-        day = parse_date(value) if len(value) == 10 else None
-        moment = parse_datetime(value) if day is None else None
-    except ValueError:  # well-formed but no such day or time: 2025-02-30, month 99
-        raise invalid from None
-    problem = date_problem(moment or day) if (moment or day) is not None else None
-    if problem is not None:
-        raise ApiError("date_out_of_range", f"{name} 超出日期范围 out of range: {problem}", {name: value})
-    if moment is None:
-        if day is None:
-            raise invalid
-        if end:
-            day += dt.timedelta(days=1)
-        moment = dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ)
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=LOCAL_TZ)
-    return moment
-
-
 class ComplaintPagination(FeaturePagination):
     page_size = 100
     page_size_query_param = "page_size"
@@ -100,14 +70,15 @@ class ComplaintPagination(FeaturePagination):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("bbox", OpenApiTypes.STR, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
-    OpenApiParameter("received_from", OpenApiTypes.DATETIME, description="受理时间起 from (inclusive)"),
-    OpenApiParameter("received_to", OpenApiTypes.DATETIME, description="受理时间止 to (a date includes that day)"),
+    params.BBOX_PARAMETER,
+    params.FROM_PARAMETER,
+    params.TO_PARAMETER,
     OpenApiParameter("category", OpenApiTypes.STR, description="分类编码（任意级）category code, any level"),
     OpenApiParameter("status", OpenApiTypes.STR, description="状态，逗号分隔 statuses, comma-separated"),
     OpenApiParameter("street", OpenApiTypes.STR, description="街道编码 street code"),
     OpenApiParameter("district", OpenApiTypes.STR, description="区编码 district code"),
-    OpenApiParameter("overdue", OpenApiTypes.BOOL, description="超期 only late (true) or not late (false)"),
+    params.boolean_parameter("overdue", "超期 only late (true) or not late (false)"),
+    *params.deprecated_parameters("received_from", "received_to"),
 ]
 
 
@@ -131,26 +102,24 @@ class ComplaintListView(ExportMixin, ListAPIView):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
     def get_queryset(self):
-        params = self.request.query_params
-        statuses = [s for s in (params.get("status") or "").split(",") if s]
+        query = params.Query(self.request)
+        statuses = [s for s in (query.params.get("status") or "").split(",") if s]
         unknown = [s for s in statuses if s not in Status.values]
         if unknown:
             raise ApiError(
                 "invalid_status", f"状态无效 unknown status; use {', '.join(Status.values)}", {"status": unknown}
             )
-        overdue = params.get("overdue")
-        if overdue not in (None, "", "true", "false"):
-            raise ApiError("invalid_overdue", "overdue 须为 true 或 false", {"overdue": overdue})
+        received_from, received_to = query.moment_range(from_aliases=["received_from"], to_aliases=["received_to"])
         return selectors.complaint_list(
             scope=scope_for(self.request.user),
-            bbox=parse_bbox(params.get("bbox")),
-            received_from=parse_time(params.get("received_from"), "received_from"),
-            received_to=parse_time(params.get("received_to"), "received_to", end=True),
-            category=params.get("category") or None,
+            bbox=query.bbox(),
+            received_from=received_from,
+            received_to=received_to,
+            category=query.params.get("category") or None,
             status=statuses or None,
-            street=params.get("street") or None,
-            district=params.get("district") or None,
-            overdue=None if overdue in (None, "") else overdue == "true",
+            street=query.params.get("street") or None,
+            district=query.params.get("district") or None,
+            overdue=query.boolean("overdue"),
         )
 
     @extend_schema(request=ComplaintInputSerializer, responses={201: ComplaintDetailSerializer})

@@ -24,7 +24,7 @@ from .base import ComplaintError
 
 @transaction.atomic
 def catalogue_load(*, source: Path) -> int:
-    """Create or update the three-level catalogue from JSON ({"categories": [{code, name, children …}]}).
+    """Create or update the three-level catalogue from JSON ({"categories": [{code, name, name_en, children …}]}).
 
     Idempotent on `code`; items missing from the file are deactivated, never deleted (complaints point at them).
     """
@@ -35,6 +35,7 @@ def catalogue_load(*, source: Path) -> int:
         for item in items:
             category = Category.objects.filter(code=item["code"]).first() or Category(code=item["code"])
             category.name = item["name"]
+            category.name_en = item.get("name_en", "")
             category.level = level
             category.parent = parent
             category.department_role = item.get("role", "")

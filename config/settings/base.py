@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so it sees every response: errors under /api/, /open311/, /tiles/, /map/, /ogc/ as JSON (config/errors.py).
     "config.errors.ErrorMiddleware",
+    # Deprecated query names still work until their sunset; answers to them say so (config/deprecation.py, docs/api.md).
+    "config.deprecation.DeprecationMiddleware",
     # gzip for JSON/GeoJSON/XML/tiles under the API prefixes only (never HTML forms: BREACH), and CORS for anonymous
     # public reads (config/http.py).
     "config.http.CompressionMiddleware",
@@ -120,7 +122,7 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -168,6 +170,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Open311, tiles, /map/* JSON, error answers, export formats and the query vocabulary (config/openapi.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.openapi.postprocess"],
 }
 
 SHAOZI = {

@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import params
 from config.api import ApiError
 from geo import selectors
 from geo.address import parse_address
@@ -53,17 +54,18 @@ class ReverseGeocodeView(APIView):
         parameters=[
             OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True, description="经度 longitude"),
             OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True, description="纬度 latitude"),
-            OpenApiParameter("crs", OpenApiTypes.STR, enum=["wgs84", "gcj02", "bd09", "cgcs2000"], default="wgs84"),
+            params.CRS_PARAMETER,
             LIMIT_PARAM,
         ],
         responses={200: ReverseResponseSerializer},
     )
     def get(self, request):
-        params = request.query_params
+        query = params.Query(request)
+        crs = query.crs()
         try:
-            limit = selectors.parse_limit(params.get("limit"))
+            limit = selectors.parse_limit(query.params.get("limit"))
             candidates, point = selectors.reverse_candidates(
-                lon=params.get("lon"), lat=params.get("lat"), crs=params.get("crs"), limit=limit
+                lon=query.params.get("lon"), lat=query.params.get("lat"), crs=crs, limit=limit
             )
         except selectors.GeoQueryError as exc:
             raise _error(exc) from exc

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
@@ -11,7 +9,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ApiError, FeaturePagination, parse_bbox
+from config import params
+from config.api import ApiError, FeaturePagination
 from config.export import ExportMixin
 from hotspots import selectors, services
 from hotspots.constants import EmergingPattern, Layer
@@ -29,26 +28,14 @@ from .serializers import (
 )
 
 FILTERS = [
-    OpenApiParameter("bbox", OpenApiTypes.STR, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
+    params.BBOX_PARAMETER,
     OpenApiParameter("category", OpenApiTypes.STR, description="诉求分类编码前缀 category code prefix"),
     OpenApiParameter("street", OpenApiTypes.STR, description="街道编码 street code"),
-    OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM-DD,YYYY-MM-DD: runs/places in the period"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="起 from (YYYY-MM-DD): the run (or places) of the period"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="止 to (YYYY-MM-DD, included)"),
     OpenApiParameter("run", OpenApiTypes.INT, description="分析批次 a run id (default: the latest)"),
+    *params.deprecated_parameters("period"),
 ]
-
-
-def _period(value: str | None) -> tuple[dt.date | None, dt.date | None]:
-    if not value:
-        return None, None
-    try:
-        start, end = (dt.date.fromisoformat(v) if v else None for v in value.split(","))
-    except ValueError:
-        raise ApiError(
-            "invalid_period", "period 无效 invalid period; use YYYY-MM-DD,YYYY-MM-DD", {"period": value}
-        ) from None
-    if start and end and start > end:
-        raise ApiError("invalid_period", "period 起止颠倒 period start is after its end", {"period": value})
-    return start, end
 
 
 def _run_id(value: str | None) -> int | None:
@@ -97,12 +84,12 @@ class _LayerView(ExportMixin, ListAPIView):
     period_selects_run = True
 
     def run(self):
-        params = self.request.query_params
-        start, end = _period(params.get("period")) if self.period_selects_run else (None, None)
+        query = params.Query(self.request)
+        start, end = query.day_range(legacy_period=True) if self.period_selects_run else (None, None)
         run = selectors.run_get(
             layer=self.layer,
-            run_id=_run_id(params.get("run")),
-            category=params.get("category") if self.category_selects_run else None,
+            run_id=_run_id(query.params.get("run")),
+            category=query.params.get("category") if self.category_selects_run else None,
             start=start,
             end=end,
         )
@@ -122,7 +109,7 @@ class _LayerView(ExportMixin, ListAPIView):
 
 
 class RepeatPlaceListView(_LayerView):
-    """重复点位 Repeat places of the latest run: filter by bbox, category, street, period (activity), chronic."""
+    """重复点位 Repeat places of the latest run: filter by bbox, category, street, from/to (activity), chronic."""
 
     serializer_class = RepeatPlaceSerializer
     layer = Layer.REPEAT_PLACES
@@ -131,35 +118,44 @@ class RepeatPlaceListView(_LayerView):
     period_selects_run = False
 
     def get_queryset(self):
-        params = self.request.query_params
-        start, end = _period(params.get("period"))
-        chronic = params.get("chronic")
+        query = params.Query(self.request)
+        # Every parameter is checked before the run is looked up: a bad one is a 400 even with no run yet.
+        start, end = query.day_range(legacy_period=True)
+        bbox, chronic = query.bbox(), query.boolean("chronic")
         return selectors.repeat_place_list(
             run=self.run(),
-            bbox=parse_bbox(params.get("bbox")),
-            category=params.get("category"),
-            street=params.get("street"),
+            bbox=bbox,
+            category=query.params.get("category"),
+            street=query.params.get("street"),
             start=start,
             end=end,
-            chronic=None if chronic in (None, "") else chronic.lower() in ("1", "true", "yes"),
+            chronic=chronic,
         )
+
+    @extend_schema(parameters=[*FILTERS, params.boolean_parameter("chronic", "长期重复 chronic places only (true)")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class HotspotCellListView(_LayerView):
-    """热点 Gi* cells of the latest run for the category (and period); `significant=1` for hot/cold only."""
+    """热点 Gi* cells of the latest run for the category (and period); `significant=true` for hot/cold only."""
 
     serializer_class = HotspotCellSerializer
     layer = Layer.HOTSPOTS
     export_name = "hotspots"
 
     def get_queryset(self):
-        params = self.request.query_params
+        query = params.Query(self.request)
+        bbox, significant = query.bbox(), bool(query.boolean("significant"))
         return selectors.hotspot_cell_list(
-            run=self.run(),
-            bbox=parse_bbox(params.get("bbox")),
-            street=params.get("street"),
-            significant=params.get("significant", "").lower() in ("1", "true", "yes"),
+            run=self.run(), bbox=bbox, street=query.params.get("street"), significant=significant
         )
+
+    @extend_schema(
+        parameters=[*FILTERS, params.boolean_parameter("significant", "显著 significant hot and cold cells only")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class EmergingCellListView(_LayerView):
@@ -170,13 +166,14 @@ class EmergingCellListView(_LayerView):
     export_name = "emerging"
 
     def get_queryset(self):
-        params = self.request.query_params
-        patterns = [p for p in (params.get("pattern") or "").split(",") if p]
+        query = params.Query(self.request)
+        patterns = [p for p in (query.params.get("pattern") or "").split(",") if p]
         unknown = [p for p in patterns if p not in EmergingPattern.values]
         if unknown:
             raise ApiError("invalid_pattern", "模式无效 unknown pattern", {"pattern": unknown})
+        bbox = query.bbox()
         return selectors.emerging_cell_list(
-            run=self.run(), bbox=parse_bbox(params.get("bbox")), street=params.get("street"), patterns=patterns or None
+            run=self.run(), bbox=bbox, street=query.params.get("street"), patterns=patterns or None
         )
 
 
@@ -190,8 +187,8 @@ class IdleLotListView(_LayerView):
     period_selects_run = False
 
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.idle_lot_list(run=self.run(), bbox=parse_bbox(params.get("bbox")), street=params.get("street"))
+        bbox = params.Query(self.request).bbox()
+        return selectors.idle_lot_list(run=self.run(), bbox=bbox, street=self.request.query_params.get("street"))
 
 
 def _require_plan_writer(request, street_code: str) -> None:
@@ -221,12 +218,12 @@ class FixPlanListView(ExportMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
+        query = params.Query(self.request)
         return selectors.fix_plan_list(
             scope=scope_for(self.request.user),
-            bbox=parse_bbox(params.get("bbox")),
-            street=params.get("street"),
-            status=params.get("status"),
+            bbox=query.bbox(),
+            street=query.params.get("street"),
+            status=query.params.get("status"),
         )
 
     @extend_schema(request=FixPlanCreateSerializer, responses={201: FixPlanSerializer})
@@ -257,8 +254,12 @@ class FixPlanDetailView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: FixPlanSerializer})
+    @extend_schema(
+        parameters=[params.boolean_parameter("download", "作为文件下载 as a file (Content-Disposition: attachment)")],
+        responses={200: FixPlanSerializer},
+    )
     def get(self, request, pk: int):
+        download = params.Query(request).boolean("download")
         plan = _plan(pk)
         scope = scope_for(request.user)
         require(
@@ -268,7 +269,7 @@ class FixPlanDetailView(APIView):
             street=plan.street_code,
         )
         response = Response(FixPlanSerializer(plan).data)
-        if request.query_params.get("download"):
+        if download:
             response["Content-Disposition"] = f'attachment; filename="fix-plan-{pk}.geojson"'
         return response
 

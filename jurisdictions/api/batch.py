@@ -30,6 +30,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import params
 from config.api import ApiError
 from config.limits import limit, loads, text_problem
 from geo import coords
@@ -160,16 +161,9 @@ class JurisdictionBatchView(APIView):
         },
     )
     def post(self, request):
-        params = request.query_params
-        try:
-            at = selectors.parse_date(params.get("at"))
-        except selectors.QueryError as exc:
-            raise ApiError(exc.code, exc.message, exc.details) from exc
-        default_crs = params.get("crs") or coords.WGS84
-        try:
-            default_crs = coords.normalise_system(default_crs)
-        except coords.CoordinateError as exc:
-            raise ApiError("invalid_crs", str(exc), {"crs": params.get("crs")}) from exc
+        query = params.Query(request)
+        at = query.day("at")
+        default_crs = query.crs()
         anonymous = not getattr(request.user, "is_authenticated", False)
         max_rows = min(MAX_ROWS, MAX_ROWS_ANONYMOUS) if anonymous else MAX_ROWS
         max_bytes = min(MAX_BYTES, MAX_BYTES_ANONYMOUS) if anonymous else MAX_BYTES

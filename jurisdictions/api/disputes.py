@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import params
 from config.api import ApiError
 from jurisdictions import disputes as dispute_services
 from jurisdictions import selectors
@@ -295,23 +296,23 @@ class RuleCreateSerializer(serializers.Serializer):
 
 
 class RuleListView(APIView):
-    """管辖规则 Rules (GeoJSON), in force on `on` unless `all=true`; city administrators may add one directly."""
+    """管辖规则 Rules (GeoJSON), in force `at` a day (default today) unless `include_ended=true`; city administrators
+    may add one directly."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("on", OpenApiTypes.DATE),
-            OpenApiParameter("all", OpenApiTypes.BOOL),
+            params.AT_PARAMETER,
+            params.boolean_parameter("include_ended", "含已失效规则 also rules no longer in force"),
+            *params.deprecated_parameters("on", "all"),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        try:
-            on = selectors.parse_date(request.query_params.get("on"))
-        except selectors.QueryError as exc:
-            raise ApiError(exc.code, exc.message, exc.details) from exc
-        rules = selectors.rule_list(on=on, include_ended=request.query_params.get("all") == "true")
+        query = params.Query(request)
+        on = query.day("at", "on")
+        rules = selectors.rule_list(on=on, include_ended=bool(query.boolean("include_ended", "all")))
         return Response({"type": "FeatureCollection", "features": [rule_feature(r) for r in rules[:5000]]})
 
     @extend_schema(request=RuleCreateSerializer, responses={201: OpenApiTypes.OBJECT})

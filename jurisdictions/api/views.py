@@ -10,7 +10,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ApiError, FeaturePagination, geojson_renderers, parse_bbox
+from config import params
+from config.api import ApiError, FeaturePagination, geojson_renderers
 from config.export import ExportMixin
 from jurisdictions import engine, selectors
 from jurisdictions.constants import AreaLevel
@@ -24,7 +25,7 @@ def _query_error(exc: selectors.QueryError) -> ApiError:
     return ApiError(exc.code, exc.message, exc.details)
 
 
-AT_PARAM = OpenApiParameter("at", OpenApiTypes.DATE, description="边界版本日期 boundary generation in force that day")
+AT_PARAM = params.AT_PARAMETER
 
 
 class JurisdictionView(APIView):
@@ -34,7 +35,7 @@ class JurisdictionView(APIView):
         parameters=[
             OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True, description="经度 longitude"),
             OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True, description="纬度 latitude"),
-            OpenApiParameter("crs", OpenApiTypes.STR, enum=["wgs84", "gcj02", "bd09", "cgcs2000"], default="wgs84"),
+            params.CRS_PARAMETER,
             OpenApiParameter(
                 "accuracy_m", OpenApiTypes.NUMBER, description="定位精度（米）GPS accuracy or geocoder radius, 0–5000"
             ),
@@ -43,11 +44,11 @@ class JurisdictionView(APIView):
         responses={200: VerdictSerializer},
     )
     def get(self, request):
-        params = request.query_params
+        query = params.Query(request)
+        crs, at = query.crs(), query.day("at")
         try:
-            point, echo = selectors.parse_point(params.get("lon"), params.get("lat"), params.get("crs") or "wgs84")
-            at = selectors.parse_date(params.get("at"))
-            accuracy_m = selectors.parse_accuracy(params.get("accuracy_m"))
+            point, echo = selectors.parse_point(query.params.get("lon"), query.params.get("lat"), crs)
+            accuracy_m = selectors.parse_accuracy(query.params.get("accuracy_m"))
         except selectors.QueryError as exc:
             raise _query_error(exc) from exc
         lookup = selectors.jurisdiction_lookup if settings.SHAOZI.get("LOOKUP_ENGINE") == "database" else engine.lookup
@@ -88,10 +89,7 @@ class ConditionalAreaMixin:
 
     def conditional(self, request, answer):
         """`answer()` with ETag, Last-Modified and public caching, or 304 when the caller's copy is current."""
-        try:
-            at = selectors.parse_date(request.query_params.get("at"))
-        except selectors.QueryError as exc:
-            raise _query_error(exc) from exc
+        at = params.Query(request).day("at")
         version, changed = selectors.area_list_version(at=at)
         key = f"{request.path}?{sorted(request.query_params.lists())}|{version}"
         etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
@@ -147,7 +145,7 @@ class AreaListView(ExportMixin, ConditionalAreaMixin, ListAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("level", OpenApiTypes.STR, enum=AreaLevel.values),
-            OpenApiParameter("bbox", OpenApiTypes.STR, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
+            params.BBOX_PARAMETER,
             OpenApiParameter("simplify", OpenApiTypes.NUMBER, description="简化容差（米）tolerance in metres"),
             OpenApiParameter("parent", OpenApiTypes.STR, description="上级编码 parent code"),
             AT_PARAM,
@@ -157,20 +155,16 @@ class AreaListView(ExportMixin, ConditionalAreaMixin, ListAPIView):
         return self.conditional(request, lambda: super(AreaListView, self).get(request, *args, **kwargs))
 
     def get_queryset(self):
-        params = self.request.query_params
-        level = params.get("level") or None
+        query = params.Query(self.request)
+        level = query.params.get("level") or None
         if level is not None and level not in AreaLevel.values:
             raise ApiError(
                 "invalid_level", f"级别无效 level must be one of {', '.join(AreaLevel.values)}", {"level": level}
             )
-        try:
-            at = selectors.parse_date(params.get("at"))
-        except selectors.QueryError as exc:
-            raise _query_error(exc) from exc
         areas = selectors.area_list(
-            level=level, bbox=parse_bbox(params.get("bbox")), parent_code=params.get("parent"), at=at
+            level=level, bbox=query.bbox(), parent_code=query.params.get("parent"), at=query.day("at")
         )
-        return areas.with_geojson(simplify_m=_simplify(params.get("simplify")))
+        return areas.with_geojson(simplify_m=_simplify(query.params.get("simplify")))
 
 
 class AreaDetailView(ConditionalAreaMixin, APIView):
@@ -181,10 +175,7 @@ class AreaDetailView(ConditionalAreaMixin, APIView):
         return self.conditional(request, lambda: self.detail(request, code))
 
     def detail(self, request, code: str):
-        try:
-            at = selectors.parse_date(request.query_params.get("at"))
-        except selectors.QueryError as exc:
-            raise _query_error(exc) from exc
+        at = params.Query(request).day("at")
         area = selectors.area_list(at=at).filter(code=code).with_geojson().first()
         if area is None:
             raise ApiError("not_found", f"没有编码为 {code} 的区划 no area with code {code}", {"code": code}, 404)
@@ -196,10 +187,7 @@ class AreaChildrenView(AreaListView):
 
     def get_queryset(self):
         code = self.kwargs["code"]
-        try:
-            at = selectors.parse_date(self.request.query_params.get("at"))
-        except selectors.QueryError as exc:
-            raise _query_error(exc) from exc
+        at = params.Query(self.request).day("at")
         if selectors.area_get(code=code, at=at) is None:
             raise ApiError("not_found", f"没有编码为 {code} 的区划 no area with code {code}", {"code": code}, 404)
         simplify = _simplify(self.request.query_params.get("simplify"))

@@ -44,9 +44,9 @@
     login: {zh: "登录", en: "Log in"},
     layerFailed: {zh: "图层加载失败：", en: "layer failed to load: "},
     switchTo: {zh: "English", en: "中文"},
-    category1: {zh: "大类", en: "Category"},
-    category2: {zh: "中类", en: "Subcategory"},
-    category3: {zh: "小类", en: "Item"},
+    category1: {zh: "大类", en: "main group"},
+    category2: {zh: "中类", en: "subgroup"},
+    category3: {zh: "小类", en: "item"},
     charts: {zh: "诉求概况", en: "Complaints at a glance"},
     weekly: {zh: "每周诉求", en: "Complaints per week"},
     topCategories: {zh: "主要类别", en: "Top categories"},
@@ -73,6 +73,14 @@
     searchFailed: {zh: "搜索失败", en: "search failed"},
     plans: {zh: "整治方案", en: "fix plans"},
     planPage: {zh: "方案打印页", en: "fix plan page"},
+    makePlan: {zh: "制定整治方案", en: "Make a fix plan"},
+    byWeek: {zh: "按周查看", en: "week by week"},
+    wholeRun: {zh: "全期模式", en: "whole-run pattern"},
+    weekOf: {zh: "第 {n} 周（{start} 起）：有模式网格当周的 Gi* z，颜色同 Gi* 热点",
+      en: "week {n} (from {start}): each patterned cell's Gi* z that week, coloured as the Gi* hot spots"},
+    chooseRun: {zh: "选择分析期", en: "choose the analysis period"},
+    olderRuns: {zh: "较早", en: "older"},
+    newerRuns: {zh: "最新", en: "newest"},
     latest: {zh: "最新", en: "latest"}
   };
 
@@ -150,7 +158,7 @@
     var max = Math.max.apply(null, rows.map(function (r) { return r.value; }).concat([1]));
     var step = (w - 2) / Math.max(rows.length, 1);
     var html = '<svg class="shaozi-chart" data-chart="' + escapeHtml(opts.id) + '" width="' + w + '" height="' +
-      (h + pad) + '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' + escapeHtml(opts.title) +
+      (h + pad) + '" viewBox="0 0 ' + w + " " + (h + pad) + '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' + escapeHtml(opts.title) +
       "</title>";
     rows.forEach(function (r, i) {
       var bh = Math.round((r.value / max) * (h - 12));
@@ -170,16 +178,17 @@
 
   // Horizontal bars with names: rows [{label, value}].
   function barChart(rows, opts) {
-    var w = opts.width || 240, row = 15, labelW = 92;
+    var cjk = rows.some(function (r) { return /[\u3400-\u9fff]/.test(r.label); });
+    var w = opts.width || 240, row = 15, labelW = cjk ? 92 : 100, cut = cjk ? 8 : 12;  // names fit their column
     var max = Math.max.apply(null, rows.map(function (r) { return r.value; }).concat([1]));
     var html = '<svg class="shaozi-chart" data-chart="' + escapeHtml(opts.id) + '" width="' + w + '" height="' +
-      Math.max(rows.length * row, row) + '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' +
+      Math.max(rows.length * row, row) + '" viewBox="0 0 ' + w + " " + Math.max(rows.length * row, row) + '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' +
       escapeHtml(opts.title) + "</title>";
     rows.forEach(function (r, i) {
       var bw = Math.max(Math.round((r.value / max) * (w - labelW - 44)), 1);
       var y = i * row;
       html += '<text x="' + (labelW - 3) + '" y="' + (y + 11) + '" font-size="11" text-anchor="end">' +
-        escapeHtml(r.label.length > 8 ? r.label.slice(0, 8) + "…" : r.label) + "</text>";
+        escapeHtml(r.label.length > cut ? r.label.slice(0, cut) + "…" : r.label) + "</text>";
       html += '<rect class="shaozi-bar" x="' + labelW + '" y="' + (y + 2) + '" width="' + bw + '" height="' +
         (row - 4) + '" fill="#fe9929"><title>' + escapeHtml(r.label) + ": " + fmt(r.value) + "</title></rect>";
       html += '<text x="' + (labelW + bw + 3) + '" y="' + (y + 11) + '" font-size="10" fill="#555">' +
@@ -196,7 +205,7 @@
     function y(v) { return (pad + (top - v) / (top - bottom) * (h - 2 * pad)).toFixed(1); }
     function x(i) { return (4 + i * (w - 8) / Math.max(points.length - 1, 1)).toFixed(1); }
     var html = '<svg class="shaozi-chart" data-chart="' + escapeHtml(opts.id) + '" width="' + w + '" height="' + h +
-      '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' + escapeHtml(opts.title) + "</title>";
+      '" viewBox="0 0 ' + w + " " + h + '" role="img" aria-label="' + escapeHtml(opts.title) + '"><title>' + escapeHtml(opts.title) + "</title>";
     [1.96, -1.96].forEach(function (v) {
       html += '<line x1="0" x2="' + w + '" y1="' + y(v) + '" y2="' + y(v) + '" stroke="#bbb" stroke-dasharray="3 3"/>';
     });
@@ -235,7 +244,9 @@
       lang: "zh",
       visible: {},
       filters: {},
-      opacity: {}
+      opacity: {},
+      runs: {},  // analysis layer id → the run chosen with its slider ("" or absent: the latest)
+      week: ""  // emerging cells: the time step shown ("" = the whole run's patterns, the tiles)
     };
     config.layers.forEach(function (cfg) { state.visible[cfg.id] = !!cfg.show; });
     config.filters.forEach(function (f) { state.filters[f.name] = ""; });
@@ -273,6 +284,12 @@
       config.filters.forEach(function (f) {
         state.filters[f.name] = params[f.name] || "";
       });
+      state.runs = {};
+      (params.runs || "").split(",").forEach(function (part) {
+        var bits = part.split(":");
+        if (bits.length === 2 && byId[bits[0]] && /^\d+$/.test(bits[1])) { state.runs[bits[0]] = bits[1]; }
+      });
+      state.week = /^\d+$/.test(params.week || "") ? params.week : "";
       state.lang = params.lang === "en" ? "en" : "zh";
     }
 
@@ -284,6 +301,10 @@
       config.filters.forEach(function (f) {
         if (state.filters[f.name]) { parts.push(f.name + "=" + encodeURIComponent(state.filters[f.name])); }
       });
+      var runs = Object.keys(state.runs).filter(function (id) { return state.runs[id]; })
+        .map(function (id) { return id + ":" + state.runs[id]; });
+      if (runs.length) { parts.push("runs=" + runs.join(",")); }
+      if (state.week !== "") { parts.push("week=" + state.week); }
       if (state.lang !== "zh") { parts.push("lang=" + state.lang); }
       var hash = "#" + parts.join("&");
       if (hash !== location.hash) {
@@ -299,6 +320,7 @@
       cfg.follows.forEach(function (name) {
         if (state.filters[name]) { params.push(name + "=" + encodeURIComponent(state.filters[name])); }
       });
+      if (cfg.run_layer && state.runs[cfg.id]) { params.push("run=" + encodeURIComponent(state.runs[cfg.id])); }
       if (config.system !== "wgs84") { params.push("crs=" + config.system); }
       return params.join("&");
     }
@@ -349,7 +371,12 @@
 
     function categoryWords(code) {
       var item = categoryByCode(String(code));
-      return item ? escapeHtml(item.name) + " <small>" + escapeHtml(code) + "</small>" : escapeHtml(code);
+      return item ? escapeHtml(categoryName(item)) + " <small>" + escapeHtml(code) + "</small>" : escapeHtml(code);
+    }
+
+    // A catalogue item's name in the page's language: its English name (name_en) in English mode when it has one.
+    function categoryName(item) {
+      return (state.lang === "en" && item.name_en) || item.name;
     }
 
     function categoryByCode(code) {
@@ -370,7 +397,11 @@
       }
       if (cfg.popup_title === "category_code") {
         var item = categoryByCode(String(value));
-        return escapeHtml(item ? item.name : value);
+        return escapeHtml(item ? categoryName(item) : value);
+      }
+      if (cfg.popup_title === "category_name" && props.category_code) {
+        var named = categoryByCode(String(props.category_code));
+        return escapeHtml(named ? categoryName(named) : value);
       }
       return escapeHtml(value);
     }
@@ -383,7 +414,7 @@
 
     function featureHtml(cfg, props) {
       var html = '<div class="shaozi-feature" data-layer="' + escapeHtml(cfg.id) + '"><strong>' +
-        escapeHtml(pick(cfg.title)) + (popupTitle(cfg, props) ? "：" + popupTitle(cfg, props) : "") +
+        escapeHtml(pick(cfg.title)) + (popupTitle(cfg, props) ? (state.lang === "en" ? ": " : "：") + popupTitle(cfg, props) : "") +
         '</strong><table class="shaozi-verdict">';
       cfg.popup.forEach(function (row) {
         html += "<tr><th>" + escapeHtml(pick(row.label)) + "</th><td>" + popupValue(row, props[row.prop]) +
@@ -399,17 +430,34 @@
         html += '<a class="shaozi-feature-link" href="' + escapeHtml(fillTemplate(link.url, props)) +
           '" target="_blank">' + escapeHtml(pick(link.label)) + " ↗</a> ";
       });
-      if (cfg.id === "idle-lots") { html += '<div class="shaozi-lot-plans" data-parcel="' + escapeHtml(props.code) + '"></div>'; }
+      if (cfg.id === "idle-lots") {
+        html += '<div class="shaozi-lot-plans" data-parcel="' + escapeHtml(props.code) + '"></div>';
+        if (props.code && mayPlan(props.street_code)) {
+          html += '<a class="shaozi-make-plan" href="' + escapeHtml(config.urls.fixPlanNew + "?parcel=" +
+            encodeURIComponent(props.code)) + '">' + escapeHtml(t("makePlan")) + " →</a>";
+        }
+      }
       return html + "</div>";
+    }
+
+    // Whether this user may make a fix plan for a lot of `street` (config.planAreas: "" = anywhere, else code
+    // prefixes); the desk checks again when the form is sent.
+    function mayPlan(street) {
+      return (config.planAreas || []).some(function (prefix) {
+        return prefix === "" || String(street || "").indexOf(prefix) === 0;
+      });
     }
 
     function showFeature(cfg, props, latlng) {
       var popup = L.popup({maxWidth: 360}).setLatLng(latlng).setContent(featureHtml(cfg, props)).openOn(map);
       document.body.setAttribute("data-popup", cfg.id);
       if (cfg.id === "idle-lots" && props.code) { lotPlans(popup, cfg, props); }
-      if ((cfg.id === "emerging" || cfg.id === "hotspots") && props.h3 && config.urls.charts) {
-        // A hot-spot/emerging cell: its z-score per step in the latest emerging run.
-        fetch(config.urls.charts.cell + "?h3=" + encodeURIComponent(props.h3), {headers: {"Accept": "application/json"}})
+      if (cfg.id === "emerging" && props.h3 && config.urls.charts) {
+        // An emerging cell: its z-score per step in the run it was drawn from. (Not for a Gi* cell: the emerging
+        // run may not hold it, and it would be another run's story.)
+        var cellRun = props.run_id ? "&run=" + encodeURIComponent(props.run_id) : "";
+        fetch(config.urls.charts.cell + "?h3=" + encodeURIComponent(props.h3) + cellRun,
+          {headers: {"Accept": "application/json"}})
           .then(function (r) { return r.ok ? r.json() : null; })
           .then(function (data) {
             if (!map.hasLayer(popup)) { return; }
@@ -445,8 +493,13 @@
           html += '<a class="shaozi-feature-link" href="' + escapeHtml(href) + '" target="_blank">' +
             escapeHtml(f.properties.title || f.id) + " ↗</a> ";
         });
-        var el = popup.getElement() && popup.getElement().querySelector(".shaozi-lot-plans");
-        if (el) { el.innerHTML = html + "</div>"; popup.update(); }
+        // Into the popup's content string: Leaflet's popup.update() redraws from it, so an edit of the DOM alone
+        // would vanish at the next update.
+        var slot = '<div class="shaozi-lot-plans" data-parcel="' + escapeHtml(props.code) + '">';
+        var content = popup.getContent();
+        if (typeof content === "string" && content.indexOf(slot + "</div>") >= 0) {
+          popup.setContent(content.replace(slot + "</div>", slot + html + "</div></div>"));
+        }
         document.body.setAttribute("data-lot-plans", String(mine.length));
       });
     }
@@ -462,6 +515,7 @@
       (cfg.follows || []).forEach(function (name) {
         if (state.filters[name]) { params.push(name + "=" + encodeURIComponent(state.filters[name])); }
       });
+      if (cfg.run_layer && state.runs[cfg.id]) { params.push("run=" + encodeURIComponent(state.runs[cfg.id])); }
       if (!params.length) { return cfg.geojson; }
       return cfg.geojson + (cfg.geojson.indexOf("?") >= 0 ? "&" : "?") + params.join("&");
     }
@@ -631,6 +685,9 @@
       var form = container.querySelector(".leaflet-control-layers-list");
       form.insertBefore(title, form.firstChild);
       container.parentNode.insertBefore(container, container.parentNode.firstChild);  // stay above the filters
+      // Leaflet sized the list for where it was added (under the legend, so a few rows at most); size it again at
+      // the top (the stylesheet's max-height then bounds it).
+      layerControl.expand();
     }
 
     // Legend under the layer control and the filters, in the same column: Leaflet stacks controls of one corner, so
@@ -663,25 +720,187 @@
       });
     }
 
-    // The analysis period of each analysis layer's latest run (/map/runs), stated in its legend.
+    // The analysis period of each analysis layer's latest run, and the runs its picker offers (/map/runs).
     var runs = null;
     function loadRuns() {
       if (!config.urls.runs || runs) { return; }
       runs = {};
       fetch(config.urls.runs, {headers: {"Accept": "application/json"}})
         .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
-        .then(function (data) { runs = data.runs || {}; renderLegend(); })
+        .then(function (data) {
+          runs = data.runs || {};
+          config.layers.forEach(function (cfg) {
+            if (cfg.run_layer) { cfg.runs = (data.choices || {})[cfg.run_layer] || []; }
+          });
+          renderLegend();
+          document.body.setAttribute("data-runs", "1");
+        })
         .catch(function () { runs = null; });
     }
 
+    // The run a layer draws: the one chosen with the run slider, else the latest (its last choice, or /map/runs).
+    function chosenRun(cfg) {
+      var choices = cfg.runs || [];
+      var wanted = state.runs[cfg.id];
+      if (wanted) {
+        var found = choices.filter(function (r) { return String(r.run) === String(wanted); })[0];
+        if (found) { return found; }
+      }
+      if (choices.length) { return choices[choices.length - 1]; }  // the latest, as /map/runs names it
+      return runs ? runs[cfg.run_layer] : undefined;
+    }
+
     function runNote(cfg) {
-      if (!cfg.run_layer || !runs) { return ""; }
-      var run = runs[cfg.run_layer];
+      if (!cfg.run_layer || (!runs && !(cfg.runs || []).length)) { return ""; }
+      var run = chosenRun(cfg);
       if (run === undefined) { return ""; }
       if (run === null) { return '<div class="shaozi-legend-note warn">' + escapeHtml(t("noRun")) + "</div>"; }
-      return '<div class="shaozi-legend-note shaozi-run" data-run="' + escapeHtml(run.run) + '">' +
-        escapeHtml(t("analysisPeriod")) + " " + escapeHtml(run.period_start) + " – " + escapeHtml(run.period_end) +
-        "（" + escapeHtml(t("run")) + " " + escapeHtml(run.run) + "；" + escapeHtml(t("runIgnoresFilters")) + "）</div>";
+      var html = '<div class="shaozi-legend-note shaozi-run" data-run="' + escapeHtml(run.run) + '" data-period="' +
+        escapeHtml(run.period_start + "/" + run.period_end) + '">' + escapeHtml(t("analysisPeriod")) + " " +
+        escapeHtml(run.period_start) + " – " + escapeHtml(run.period_end) + (state.lang === "en" ? " (" : "（") +
+        escapeHtml(t("run")) + " " + escapeHtml(run.run) + (state.lang === "en" ? "; " : "；") +
+        escapeHtml(t("runIgnoresFilters")) + (state.lang === "en" ? ")" : "）") + "</div>";
+      var choices = cfg.runs || [];
+      if (choices.length > 1) {
+        var index = choices.indexOf(run);
+        if (index < 0) { index = choices.length - 1; }
+        html += '<label class="shaozi-run-picker">' + escapeHtml(t("olderRuns")) + ' <input type="range" min="0" max="' +
+          (choices.length - 1) + '" step="1" value="' + index + '" data-run-slider="' + escapeHtml(cfg.id) +
+          '" aria-label="' + escapeHtml(pick(cfg.title) + " · " + t("chooseRun")) + '" title="' +
+          escapeHtml(t("chooseRun")) + '"> ' + escapeHtml(t("newerRuns")) + "</label>";
+      }
+      return html;
+    }
+
+    // A run slider moved: the layer redraws that run (tiles or GeoJSON with run=…), the legend states its period.
+    function setRun(cfg, index) {
+      var choices = cfg.runs || [];
+      var run = choices[index];
+      if (!run) { return; }
+      state.runs[cfg.id] = index === choices.length - 1 ? "" : String(run.run);
+      var layer = shaozi.layers[cfg.id];
+      if (cfg.source === "tiles") {
+        var url = tileUrl(cfg);
+        if (layer._url !== url) { layer.setUrl(url); }
+      } else if (layer.shaoziRefresh) {
+        layer.shaoziRefresh();
+      }
+      document.body.setAttribute("data-run-" + cfg.id, String(run.run));
+      if (cfg.id === "emerging") { refreshWeek(); }
+      renderLegend();
+      writeHash();
+    }
+
+    // ---- emerging cells week by week: each patterned cell's Gi* z of one time step, from the API's z-series ------
+    // (the tiles hold each cell's summary over the whole run; /api/v1/hotspots/emerging carries the z-series).
+    var weekLayer = null, weekData = {}, weekShown = null;
+
+    function stepCount(run) {
+      if (!run || !run.period_start) { return 0; }
+      var start = new Date(run.period_start + "T00:00:00Z"), end = new Date(run.period_end + "T00:00:00Z");
+      if (run.step === "month") {
+        return (end.getUTCFullYear() - start.getUTCFullYear()) * 12 + end.getUTCMonth() - start.getUTCMonth() + 1;
+      }
+      return Math.floor((end - start) / (7 * 86400000)) + 1;
+    }
+
+    function stepStart(run, i) {
+      var d = new Date(run.period_start + "T00:00:00Z");
+      if (run.step === "month") { d.setUTCMonth(d.getUTCMonth() + i); } else { d.setUTCDate(d.getUTCDate() + 7 * i); }
+      return d.toISOString().slice(0, 10);
+    }
+
+    function weekUrl(cfg) {
+      return cfg.api + "?page_size=10000" + (state.runs[cfg.id] ? "&run=" + encodeURIComponent(state.runs[cfg.id]) : "");
+    }
+
+    function zBin(z) {
+      var a = Math.abs(z), bin = a >= 2.576 ? 3 : a >= 1.96 ? 2 : a >= 1.645 ? 1 : 0;
+      return String(z < 0 ? -bin : bin);
+    }
+
+    function drawWeek(cfg, data) {
+      var index = Number(state.week);
+      var hot = byId.hotspots ? byId.hotspots.styles : {};
+      if (weekLayer) { map.removeLayer(weekLayer); }
+      var pane = map.getPane("shaozi-emerging-week") || map.createPane("shaozi-emerging-week");
+      pane.style.zIndex = String(410 + cfg.z_index);
+      pane.style.opacity = String(layerOpacity(cfg));
+      weekLayer = L.geoJSON(data, {
+        pane: "shaozi-emerging-week",
+        style: function (f) {
+          var z = (f.properties.z_series || [])[index];
+          return L.extend({className: "shaozi-layer shaozi-layer-emerging-week"},
+            hot[zBin(typeof z === "number" ? z : 0)] || cfg.style);
+        },
+        coordsToLatLng: function (c) {
+          var p = config.system === "gcj02" ? wgs84ToGcj02(c[0], c[1]) : c;
+          return L.latLng(p[1], p[0]);
+        },
+        onEachFeature: function (f, featureLayer) {
+          featureLayer.on("click", function (e) {
+            L.DomEvent.stop(e);
+            var props = L.extend({run_id: data.run ? data.run.id : ""}, f.properties);
+            showFeature(cfg, props, e.latlng);
+          });
+        }
+      }).addTo(map);
+      weekShown = {index: index, run: data.run ? data.run.id : null, count: weekLayer.getLayers().length};
+      document.body.setAttribute("data-week", String(index));
+      document.body.setAttribute("data-features-emerging-week", String(weekShown.count));
+    }
+
+    // A tile layer's opacity, also while it is being removed (its container already gone): kept for its next add.
+    function tileOpacity(tiles, value) {
+      if (!tiles || !tiles.setOpacity) { return; }
+      if (tiles.getContainer && tiles.getContainer()) { tiles.setOpacity(value); } else { tiles.options.opacity = value; }
+    }
+
+    // Show the chosen week over the map (the pattern tiles made transparent), or the patterns again.
+    function refreshWeek() {
+      var cfg = byId.emerging;
+      if (!cfg) { return; }
+      var tiles = shaozi.layers.emerging;
+      var on = state.week !== "" && state.visible.emerging;
+      if (!on) {
+        if (weekLayer) { map.removeLayer(weekLayer); weekLayer = null; weekShown = null; }
+        tileOpacity(tiles, layerOpacity(cfg));
+        document.body.removeAttribute("data-week");
+        return;
+      }
+      tileOpacity(tiles, 0);
+      var url = weekUrl(cfg);
+      weekData[url] = weekData[url] || fetch(url, {headers: {"Accept": "application/json"}})
+        .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .catch(function (err) { delete weekData[url]; throw err; });
+      weekData[url].then(function (data) {
+        if (weekUrl(cfg) !== url || state.week === "" || !state.visible.emerging) { return; }
+        drawWeek(cfg, data);
+        renderLegend();
+      }).catch(function () { notice(t("layerFailed") + pick(cfg.title)); });
+    }
+
+    function weekPicker(cfg) {
+      var run = chosenRun(cfg);
+      var steps = stepCount(run);
+      if (!run || steps < 2) { return ""; }
+      var value = state.week === "" ? -1 : Math.min(Number(state.week), steps - 1);
+      var html = '<label class="shaozi-run-picker">' + escapeHtml(t("byWeek")) + ' <input type="range" min="-1" max="' +
+        (steps - 1) + '" step="1" value="' + value + '" data-week-slider="' + escapeHtml(cfg.id) + '" aria-label="' +
+        escapeHtml(pick(cfg.title) + " · " + t("byWeek")) + '"></label>';
+      if (value < 0) {
+        return html + '<div class="shaozi-legend-note shaozi-week" data-week="">' + escapeHtml(t("wholeRun")) + "</div>";
+      }
+      return html + '<div class="shaozi-legend-note shaozi-week" data-week="' + value + '" data-week-start="' +
+        escapeHtml(stepStart(run, value)) + '">' + escapeHtml(t("weekOf").replace("{n}", String(value + 1))
+        .replace("{start}", stepStart(run, value))) + "</div>";
+    }
+
+    function setWeek(cfg, value) {
+      state.week = value < 0 ? "" : String(value);
+      refreshWeek();
+      renderLegend();
+      writeHash();
     }
 
     function layerOpacity(cfg) {
@@ -690,6 +909,10 @@
 
     function setOpacity(cfg, value) {
       state.opacity[cfg.id] = value;
+      if (cfg.id === "emerging" && weekLayer) {  // the week on show: its pane fades, the pattern tiles stay hidden
+        map.getPane("shaozi-emerging-week").style.opacity = String(value);
+        return;
+      }
       var layer = shaozi.layers[cfg.id];
       if (layer.shaoziPane) { layer.shaoziPane.style.opacity = String(value); }
       else if (layer.setOpacity) { layer.setOpacity(value); }
@@ -704,12 +927,14 @@
         shown += 1;
         body += '<div class="shaozi-legend-layer" data-layer="' + escapeHtml(cfg.id) + '"><strong>' +
           escapeHtml(pick(cfg.title)) + "</strong>";
-        cfg.legend.forEach(function (row) {
+        body += runNote(cfg);  // an analysis layer's period (and run picker) first: what the colours are about
+        if (cfg.id === "emerging") { body += weekPicker(cfg); }
+        var rows = cfg.id === "emerging" && state.week !== "" && byId.hotspots ? byId.hotspots.legend : cfg.legend;
+        rows.forEach(function (row) {
           body += '<div class="shaozi-legend-row">' + swatchSvg(row.style, cfg.geometry) + " " +
             escapeHtml(pick(row.label)) + "</div>";
         });
         if (pick(cfg.note)) { body += '<div class="shaozi-legend-note">' + escapeHtml(pick(cfg.note)) + "</div>"; }
-        body += runNote(cfg);
         var layer = shaozi.layers[cfg.id];
         if (cfg.source === "geojson" && cfg.available && layer.shaoziCount === 0) {
           body += '<div class="shaozi-legend-note shaozi-empty">' +
@@ -739,13 +964,19 @@
       Array.prototype.forEach.call(div.querySelectorAll("[data-opacity]"), function (input) {
         input.addEventListener("input", function () { setOpacity(byId[input.getAttribute("data-opacity")], Number(input.value)); });
       });
+      Array.prototype.forEach.call(div.querySelectorAll("[data-week-slider]"), function (input) {
+        input.addEventListener("change", function () { setWeek(byId[input.getAttribute("data-week-slider")], Number(input.value)); });
+      });
+      Array.prototype.forEach.call(div.querySelectorAll("[data-run-slider]"), function (input) {
+        input.addEventListener("change", function () { setRun(byId[input.getAttribute("data-run-slider")], Number(input.value)); });
+      });
       Array.prototype.forEach.call(div.querySelectorAll('[data-download="complaints"]'), function (a) {
         a.addEventListener("click", function (e) { e.preventDefault(); exportComplaints(a); });
       });
     }
 
     // The download link of a layer: its API URL with the filters the layer follows, in the API's names.
-    var API_FILTER_NAMES = {from: "received_from", to: "received_to", category: "category", status: "status",
+    var API_FILTER_NAMES = {from: "from", to: "to", category: "category", status: "status",
       month: "month", pattern: "pattern", chronic: "chronic"};
     function downloadParams(cfg) {
       var params = [];
@@ -759,6 +990,7 @@
           params.push(API_FILTER_NAMES[name] + "=" + encodeURIComponent(value));
         }
       });
+      if (cfg.run_layer && state.runs[cfg.id]) { params.push("run=" + encodeURIComponent(state.runs[cfg.id])); }
       return params;
     }
     function downloadUrl(cfg) {
@@ -874,7 +1106,7 @@
           escapeHtml(t("all")) + "</option>";
         (items || []).forEach(function (c) {
           html += '<option value="' + escapeHtml(c.code) + '"' + (c.code === chosen ? " selected" : "") + ">" +
-            escapeHtml(c.name) + "</option>";
+            escapeHtml(categoryName(c)) + "</option>";
         });
         html += "</select></label>";
         var next = null;
@@ -1090,7 +1322,10 @@
             html += '<div class="shaozi-chart-title">' + escapeHtml(t("topCategories")) + " · " + escapeHtml(t("total")) +
               " " + fmt(top.total) + "</div>";
             html += top.categories.length
-              ? barChart(top.categories.map(function (c) { return {label: c.name, value: c.count}; }),
+              ? barChart(top.categories.map(function (c) {
+                var item = c.code ? categoryByCode(String(c.code)) : null;
+                return {label: item ? categoryName(item) : c.name, value: c.count};
+              }),
                 {id: "categories", title: t("topCategories")})
               : '<div class="shaozi-legend-note">' + escapeHtml(t("noData")) + "</div>";
           }
@@ -1267,6 +1502,7 @@
         if (shaozi.layers[cfg.id] === e.layer) { state.visible[cfg.id] = e.type === "overlayadd"; }
       });
       syncLabels();
+      refreshWeek();
       renderLegend();
       writeHash();
       scheduleCharts();
@@ -1292,10 +1528,12 @@
       applyLang();
       filtersChanged();
       syncLabels();
+      refreshWeek();
     });
 
     applyLang();
     syncLabels();
+    refreshWeek();
     writeHash();
     scheduleCharts();
     return shaozi;

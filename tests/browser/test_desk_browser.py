@@ -200,7 +200,7 @@ def test_every_desk_link_answers(open_page, desk_world, user):
 
 def test_phone_sized_desk_and_complaint_page(open_page, desk_world):
     page, log = open_page("/desk/", user="guangwai")
-    page.set_viewport_size({"width": 375, "height": 740})
+    page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_selector("#desk-map .leaflet-interactive")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, width  # no sideways scrolling on a phone

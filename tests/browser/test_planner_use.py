@@ -10,7 +10,7 @@ from .conftest import in_thread, screenshot
 from .test_planner_browser import checkbox, hash_params, wait_loaded
 
 WIDE = (1440, 900)
-PHONE = (375, 740)
+PHONE = (390, 844)
 BUSY = (
     "complaints,repeat-places,hotspots,emerging,idle-lots,fix-plans,disputes,joint-cases,assessment,streets,districts"
 )

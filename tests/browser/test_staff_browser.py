@@ -1,7 +1,7 @@
 """Analysis layers' popups and the dispute page (evidence map; no ruling form for a planner) in a real browser."""
 
 from .conftest import screenshot
-from .test_planner_browser import drawn, wait_loaded
+from .test_planner_browser import checkbox, drawn, wait_loaded
 
 
 def test_analysis_layers_draw_and_a_click_on_a_feature_opens_its_popup(open_page, analysis_demo):
@@ -13,7 +13,9 @@ def test_analysis_layers_draw_and_a_click_on_a_feature_opens_its_popup(open_page
         assert drawn(page, layer_id) > 0, layer_id
     legend = page.locator(".shaozi-legend").inner_text()
     assert "热点 99% 置信" in legend and "冷点 99% 置信" in legend and "不显著" in legend
-    # A click on the open dispute's marker: its popup, with links to the dispute page and the API object.
+    # A click on the open dispute's marker: its popup, with links to the dispute page and the API object. The test's
+    # joint case is drawn in a lead street near the dispute and above it: hidden first.
+    checkbox(page, "joint-cases").uncheck()
     marker = page.locator("path.shaozi-layer-disputes").first
     marker.click(force=True)
     popup = page.locator(".leaflet-popup-content .shaozi-feature[data-layer=disputes]")
