@@ -282,7 +282,7 @@ new MutationObserver((changes, observer) => {
     window.__complaintTilesAt = performance.now();
     observer.disconnect();
   }
-}).observe(document.documentElement, {attributes: true, subtree: true, attributeFilter: ["data-loaded-complaints"]});
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ["data-loaded-complaints"]});
 """
 
 

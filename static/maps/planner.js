@@ -1348,7 +1348,12 @@
       if (!chartControl || !state.visible.complaints) { if (chartControl) { chartControl.getContainer().hidden = true; } return; }
       chartTimer = setTimeout(function () {
         chartTimer = null;
-        if (complaintTilesBusy) { chartsPending = true; return; }
+        var tilesLayer = shaozi.layers.complaints;
+        // The layer may have started loading before the "loading" listener below was attached: ask it too.
+        if (complaintTilesBusy || (tilesLayer && map.hasLayer(tilesLayer) && tilesLayer.isLoading && tilesLayer.isLoading())) {
+          chartsPending = true;
+          return;
+        }
         refreshCharts();
       }, delay === undefined ? 300 : delay);
     }
@@ -1488,11 +1493,13 @@
         maxZoom: 19
       }).addTo(map);
     }
-    config.layers.forEach(function (cfg) {
-      var layer = makeLayer(cfg);
-      if (state.visible[cfg.id]) { layer.addTo(map); }
-      loadLabels(cfg);
-    });
+    config.layers.forEach(makeLayer);
+    // The complaint tiles are asked for first: the browser queues requests in the order layers join the map, and
+    // the boundary tiles and labels would otherwise hold its six connections while the complaints wait.
+    var firstLoaded = config.layers.filter(function (cfg) { return cfg.id === "complaints"; });
+    firstLoaded.concat(config.layers.filter(function (cfg) { return cfg.id !== "complaints"; }))
+      .forEach(function (cfg) { if (state.visible[cfg.id]) { shaozi.layers[cfg.id].addTo(map); } });
+    config.layers.forEach(loadLabels);
     loadAreaChoices();
     loadCatalogue();
     loadRuns();
