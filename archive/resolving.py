@@ -85,8 +85,8 @@ class EnginePlugin(WorkerPlugin):
 
     def setup(self, worker) -> None:
         django_ready(self.settings_module)
-        # Arrow's default pool (mimalloc) keeps what partition after partition freed: a worker grew from 1.2 to
-        # 2.1 GB over 100 partitions of 250,000 rows. The system allocator hands it back (docs/scale.md).
+        # Arrow's default pool (mimalloc) keeps what partition after partition freed (about 13 MB more per
+        # partition of 250,000 rows, in one process); the system allocator hands it back (docs/scale.md).
         import pyarrow
 
         pyarrow.set_memory_pool(pyarrow.system_memory_pool())
